@@ -1,0 +1,53 @@
+# kensa — build, test and run. `make help` lists the targets.
+
+GO        ?= go
+BIN       := bin/kensa
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS   := -s -w -X kensa.dev/kensa/internal/version.Version=$(VERSION) -X kensa.dev/kensa/internal/version.Commit=$(COMMIT)
+EXAMPLE   := build/example/delivery-3.2.0
+TOOLS     := $(GO) tool -modfile=tools/go.mod
+FUZZTIME  ?= 30s
+GOVULNDB  ?= ../shared/testdata/govulndb
+
+.PHONY: help build test lint fuzz bench fixtures run vuln clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+build: ## build bin/kensa
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kensa
+
+test: ## run every test (with the race detector)
+	$(GO) test -race -timeout 30m ./...
+
+lint: ## gofmt, go vet and staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(TOOLS) staticcheck ./...
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+bench: ## run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+vuln: ## govulncheck against the offline vulnerability database
+	$(TOOLS) govulncheck -db file://$(abspath $(GOVULNDB)) ./...
+
+fixtures: $(EXAMPLE)/install.sh ## build the example delivery from testdata/example
+
+$(EXAMPLE)/install.sh: $(shell find testdata/example internal/fixture -type f)
+	rm -rf $(EXAMPLE)
+	$(GO) run ./internal/fixture/mkexample -src testdata/example -out $(EXAMPLE)
+
+run: build fixtures ## build kensa and inspect the example delivery
+	@echo "\$$ kensa scan $(EXAMPLE)"
+	@$(BIN) scan $(EXAMPLE)
+
+clean: ## remove what the build made
+	rm -rf bin build

@@ -1,0 +1,201 @@
+// Package inventory takes a delivery apart: it lists every file of a target (a file, a
+// directory, an archive, a container image from a tarball, a layout or a registry), opens
+// archives nested in archives to a bounded depth, and records for each file its path,
+// sha256 digest, size, mode and the format sniffed from its bytes.
+//
+// It streams: every byte is decompressed and read once, nothing is extracted, and only an
+// entry that needs random access (a zip inside a tar) is spooled, to memory or to a
+// private scratch directory removed at the end. Everything read is hostile: limits bound
+// every size, count and depth, panics in parsers are recovered, and whatever could not be
+// inspected is recorded as an error against the entry it concerns while the walk goes on
+// with the rest.
+package inventory
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+
+	"kensa.dev/kensa/internal/limits"
+	"kensa.dev/kensa/internal/result"
+)
+
+// Scope selects which files of an image are listed.
+type Scope string
+
+const (
+	// Squashed lists the final filesystem of an image: what a container would see.
+	Squashed Scope = "squashed"
+	// AllLayers also lists files that a later layer deleted or overwrote, and the
+	// whiteouts that deleted them.
+	AllLayers Scope = "all-layers"
+)
+
+// Options configure a walk.
+type Options struct {
+	Limits limits.Limits
+	Scope  Scope
+	// Platform selects an image of a multi-platform index ("linux/arm64").
+	Platform string
+	// Scratch is the directory under which the private scratch directory is made;
+	// empty means the system's temporary directory.
+	Scratch string
+	// Jobs is how many files or layers are read at once; 0 means one per CPU.
+	Jobs int
+	// Progress, when set, receives a progress line a few times a second.
+	Progress io.Writer
+	// Keychain and Transport are used for registry targets.
+	Keychain  authn.Keychain
+	Transport http.RoundTripper
+}
+
+// Inventory is what a walk found.
+type Inventory struct {
+	Targets   []result.Target
+	Artifacts []result.Artifact
+	Errors    []result.Error
+	// Hidden counts image files hidden by later layers (listed only with AllLayers).
+	Hidden int
+}
+
+// Take walks every input and returns the inventory of all of them. It returns an error
+// only when an input cannot be read at all (it does not exist, it is not an image, the
+// registry refuses it); problems inside a delivery are in Inventory.Errors.
+func Take(ctx context.Context, inputs []string, opts Options) (*Inventory, error) {
+	if opts.Scope == "" {
+		opts.Scope = Squashed
+	}
+	if opts.Jobs <= 0 {
+		opts.Jobs = runtime.GOMAXPROCS(0)
+	}
+	targets := make([]Target, len(inputs))
+	for i, in := range inputs {
+		t, err := Resolve(in)
+		if err != nil {
+			return nil, err
+		}
+		targets[i] = t
+	}
+	w := newWalker(opts)
+	defer w.close()
+	stop := w.prog.start(opts.Progress)
+	defer stop()
+
+	inv := &Inventory{}
+	for i, t := range targets {
+		rt, err := w.target(ctx, i, t)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.Input, err)
+		}
+		inv.Targets = append(inv.Targets, rt)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	multi := len(targets) > 1
+	inv.Hidden = int(w.hidden.Load())
+	for _, n := range w.nodes {
+		if n.drop {
+			continue
+		}
+		a := n.Artifact
+		if multi {
+			t := n.target
+			a.Target = &t
+		}
+		inv.Artifacts = append(inv.Artifacts, a)
+	}
+	slices.SortStableFunc(inv.Artifacts, func(a, b result.Artifact) int {
+		return cmp.Or(cmp.Compare(deref(a.Target), deref(b.Target)), cmp.Compare(a.Path, b.Path),
+			cmp.Compare(deref(a.Layer), deref(b.Layer)))
+	})
+	inv.Errors = w.errs
+	slices.SortStableFunc(inv.Errors, func(a, b result.Error) int {
+		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Error, b.Error))
+	})
+	inv.Errors = slices.Compact(inv.Errors)
+	return inv, nil
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
+
+// walker holds the state of one walk. Its methods may run concurrently.
+type walker struct {
+	opts    Options
+	lim     *limits.Limits
+	scratch scratch
+	prog    progress
+	entries atomic.Int64
+	hidden  atomic.Int64 // image files hidden by later layers
+
+	mu    sync.Mutex
+	nodes []*node
+	errs  []result.Error
+	seq   int64
+}
+
+func newWalker(opts Options) *walker {
+	w := &walker{opts: opts, lim: &opts.Limits}
+	w.scratch.parent = opts.Scratch
+	return w
+}
+
+func (w *walker) close() { w.scratch.remove() }
+
+// node is an artifact under construction.
+type node struct {
+	result.Artifact
+	target int
+	// origin identifies the top-level entry of an image layer this node came from, so
+	// that everything nested in a hidden file is hidden with it.
+	origin int64
+	// name is the path within its namespace (its archive, directory or image).
+	name string
+	// drop marks a node left out of the squashed view.
+	drop bool
+}
+
+func (w *walker) add(n *node) {
+	w.mu.Lock()
+	w.nodes = append(w.nodes, n)
+	w.mu.Unlock()
+}
+
+// fail records an error against a path.
+func (w *walker) fail(path, kind string, err error) {
+	if kind == "" {
+		kind = kindOf(err)
+	}
+	w.mu.Lock()
+	w.errs = append(w.errs, result.Error{Path: path, Kind: kind, Error: err.Error()})
+	w.mu.Unlock()
+}
+
+func (w *walker) nextOrigin() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.seq++
+	return w.seq
+}
+
+// countEntry charges one artifact against the total-entries limit.
+func (w *walker) countEntry() error {
+	if n := w.entries.Add(1); n > w.lim.TotalEntries {
+		return &limits.Error{Limit: "total-entries", Value: w.lim.TotalEntries, What: "the number of files in this run"}
+	}
+	w.prog.files.Add(1)
+	return nil
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"kensa.dev/kensa/internal/fixture"
+)
+
+// The scripts in testdata/script run the kensa command end to end. Besides testscript's
+// own commands they have:
+//
+//	hostile NAME             write the hostile delivery NAME of internal/fixture to $WORK
+//	example DIR              build the example delivery into DIR
+//	mkimage FMT OUT DIR...   write an image whose layers are the given directories,
+//	                         as docker-archive, oci-dir or oci-archive
+//	registry                 serve a registry on 127.0.0.1 for this script; sets $REGISTRY
+//	push ARCHIVE REF         push the image in a docker-archive to REF
+//	snapshot                 record every path under $WORK's parent and in $TMPDIR
+//	contained [PATH...]      check nothing appeared since snapshot but the given paths,
+//	                         and that the scratch directory was removed
+//	validjson FILE           check FILE (or stdout) is one valid JSON document
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){"kensa": main})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			// testscript points TMPDIR at $WORK/.tmp, so kensa's scratch space is there.
+			env.Setenv("HOME", filepath.Join(env.WorkDir, ".home"))
+			env.Setenv("DOCKER_CONFIG", filepath.Join(env.WorkDir, ".docker"))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"hostile":   cmdHostile,
+			"example":   cmdExample,
+			"mkimage":   cmdMkimage,
+			"registry":  cmdRegistry,
+			"push":      cmdPush,
+			"snapshot":  cmdSnapshot,
+			"contained": cmdContained,
+			"validjson": cmdValidJSON,
+		},
+	})
+}
+
+func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: hostile NAME")
+	}
+	c, ok := fixture.Hostile[args[0]]
+	if !ok {
+		ts.Fatalf("no hostile case %q; have %s", args[0], strings.Join(fixture.HostileNames(), ", "))
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(c.File), c.Make(), 0o644))
+}
+
+var example struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func cmdExample(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: example DIR")
+	}
+	example.once.Do(func() {
+		example.dir, example.err = os.MkdirTemp("", "kensa-example-test-")
+		if example.err == nil {
+			example.err = fixture.Example(context.Background(), "../../testdata/example", example.dir)
+		}
+	})
+	ts.Check(example.err)
+	ts.Check(os.CopyFS(ts.MkAbs(args[0]), os.DirFS(example.dir)))
+}
+
+func cmdMkimage(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: mkimage docker-archive|oci-dir|oci-archive OUT LAYERDIR...")
+	}
+	var layers [][]byte
+	for _, d := range args[2:] {
+		b, err := fixture.TarDir(ts.MkAbs(d))
+		ts.Check(err)
+		layers = append(layers, b)
+	}
+	img, err := fixture.Image(layers...)
+	ts.Check(err)
+	ts.Check(fixture.WriteImage(args[0], ts.MkAbs(args[1]), img))
+}
+
+func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: registry")
+	}
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	ts.Defer(srv.Close)
+	ts.Setenv("REGISTRY", strings.TrimPrefix(srv.URL, "http://"))
+}
+
+func cmdPush(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: push ARCHIVE REF")
+	}
+	img, err := tarball.ImageFromPath(ts.MkAbs(args[0]), nil)
+	ts.Check(err)
+	ref, err := name.ParseReference(args[1])
+	ts.Check(err)
+	ts.Check(remote.Write(ref, img))
+}
+
+// snapshots holds, per script, the paths seen by snapshot.
+var snapshots sync.Map
+
+func listTree(root string) []string {
+	var paths []string
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	return paths
+}
+
+func cmdSnapshot(ts *testscript.TestScript, neg bool, args []string) {
+	snapshots.Store(ts.Getenv("WORK"), listTree(ts.Getenv("WORK")))
+}
+
+// cmdContained checks that a run wrote nothing but its outputs: no new path in the work
+// directory, an empty scratch area, and none of the files the hostile fixtures try to
+// plant (each is named kensa-escape-*) next to the work
+// directory, in the system temporary directory or at the root.
+func cmdContained(ts *testscript.TestScript, neg bool, args []string) {
+	before, ok := snapshots.Load(ts.Getenv("WORK"))
+	if !ok {
+		ts.Fatalf("contained needs a snapshot first")
+	}
+	allowed := map[string]bool{}
+	for _, a := range args {
+		allowed[ts.MkAbs(a)] = true
+	}
+	old := map[string]bool{}
+	for _, p := range before.([]string) {
+		old[p] = true
+	}
+	var extra []string
+	for _, p := range listTree(ts.Getenv("WORK")) {
+		if !old[p] && !allowed[p] {
+			extra = append(extra, p)
+		}
+	}
+	for _, dir := range []string{filepath.Dir(ts.Getenv("WORK")), filepath.Dir(filepath.Dir(ts.Getenv("WORK"))), os.TempDir(), "/", "/tmp", "/etc"} {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), "kensa-escape-") {
+				extra = append(extra, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	for _, p := range []string{"/etc/cron.d/kensa-escape-evil", "/etc/kensa-escape-passwd"} {
+		if _, err := os.Lstat(p); err == nil {
+			extra = append(extra, p)
+		}
+	}
+	if len(extra) > 0 {
+		ts.Fatalf("paths appeared outside what kensa may write:\n%s", strings.Join(extra, "\n"))
+	}
+	entries, err := os.ReadDir(ts.Getenv("TMPDIR"))
+	ts.Check(err)
+	if len(entries) > 0 {
+		ts.Fatalf("the scratch area was not cleaned up: %v", entries)
+	}
+}
+
+func cmdValidJSON(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: validjson FILE|stdout")
+	}
+	data := []byte(ts.ReadFile(args[0]))
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var v any
+	err := dec.Decode(&v)
+	if err == nil && dec.More() {
+		err = fmt.Errorf("trailing data after the document")
+	}
+	if neg {
+		if err == nil {
+			ts.Fatalf("%s is valid JSON", args[0])
+		}
+		return
+	}
+	ts.Check(err)
+}

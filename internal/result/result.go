@@ -1,0 +1,204 @@
+// Package result defines kensa's JSON result (schema kensa.dev/result/v1), the document
+// every command that inspects a delivery produces and that scripts, reports and
+// attestations are built from.
+//
+// The field names and meanings are a contract (see DESIGN.md, "JSON result"): fields may
+// be added, never renamed or given a new meaning without a new schema version.
+package result
+
+import (
+	"kensa.dev/kensa/internal/limits"
+)
+
+// SchemaVersion names this version of the result document.
+const SchemaVersion = "kensa.dev/result/v1"
+
+// Result is one run of kensa over one delivery.
+type Result struct {
+	SchemaVersion string `json:"schemaVersion"`
+	Tool          Tool   `json:"tool"`
+	// Target is what was inspected. With several targets it is the first, and Targets
+	// lists all of them.
+	Target  Target   `json:"target"`
+	Targets []Target `json:"targets,omitempty"`
+	// Scope is the image view that was listed: "squashed" (the final filesystem) or
+	// "all-layers" (also files a later layer deleted or overwrote).
+	Scope     string         `json:"scope,omitempty"`
+	Limits    *limits.Limits `json:"limits,omitempty"`
+	Summary   Summary        `json:"summary"`
+	Artifacts []Artifact     `json:"artifacts"`
+	Findings  []Finding      `json:"findings"`
+	Checks    []Check        `json:"checks"`
+	Errors    []Error        `json:"errors"`
+	// Verdict is set by `kensa accept` only: "pass" or "fail".
+	Verdict string `json:"verdict,omitempty"`
+}
+
+// Tool identifies the kensa build that made the result.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Commit  string `json:"commit,omitempty"`
+}
+
+// Target is one input of the run.
+type Target struct {
+	// Input is the target as the user gave it.
+	Input string `json:"input"`
+	// Kind is how it was read: file, dir, docker-archive, oci-archive, oci-dir, registry.
+	Kind string `json:"kind"`
+	// Digest identifies the target: the sha256 of a file, the manifest digest of an image,
+	// and for a directory the sha256 of its listing (one "sha256:HEX  PATH\n" line per
+	// regular file, sorted by path).
+	Digest string `json:"digest,omitempty"`
+	// Image describes an image target.
+	Image *Image `json:"image,omitempty"`
+}
+
+// Image describes a container image target.
+type Image struct {
+	Reference    string   `json:"reference,omitempty"`
+	ManifestType string   `json:"manifestMediaType,omitempty"`
+	ConfigDigest string   `json:"configDigest,omitempty"`
+	Platform     string   `json:"platform,omitempty"`
+	RepoTags     []string `json:"repoTags,omitempty"`
+	Layers       []Layer  `json:"layers"`
+}
+
+// Layer is one layer of an image, in order from the base.
+type Layer struct {
+	Index     int    `json:"index"`
+	Digest    string `json:"digest"`
+	DiffID    string `json:"diffID"`
+	MediaType string `json:"mediaType,omitempty"`
+	Size      int64  `json:"size"`
+	// CreatedBy is the build step that made the layer, from the image history.
+	CreatedBy string `json:"createdBy,omitempty"`
+}
+
+// Summary counts what the run saw.
+type Summary struct {
+	Artifacts int   `json:"artifacts"`
+	Files     int   `json:"files"`
+	Bytes     int64 `json:"bytes"`
+	Findings  int   `json:"findings"`
+	Errors    int   `json:"errors"`
+	// Hidden counts files of lower image layers that a later layer deleted or overwrote;
+	// they are listed with --scope all-layers.
+	Hidden int `json:"hidden,omitempty"`
+}
+
+// Artifact is one file, link or special file of the delivery.
+type Artifact struct {
+	// Path is relative to the target root; entries of nested archives are joined with "!"
+	// (outer!inner!innermost). Control characters, invalid UTF-8, bidirectional-text
+	// controls, "!" and "\" inside a name are written as \xNN or \uNNNN escapes.
+	Path string `json:"path"`
+	// Type is file, symlink, hardlink, char, block, fifo, socket or whiteout.
+	Type string `json:"type"`
+	// Digest is "sha256:HEX" of the content (of a hard link: of the content it links to).
+	Digest string `json:"digest,omitempty"`
+	Size   int64  `json:"size"`
+	// Mode holds the permission, setuid, setgid and sticky bits in octal ("0755", "4755").
+	Mode string `json:"mode"`
+	// Format is sniffed from the bytes: elf, pe, macho, macho-fat, script, text, data,
+	// empty, an archive kind (tar, tar.gz, zip, jar, deb, rpm, …) or, for entries that
+	// are not files, the entry type.
+	Format string `json:"format"`
+	// Interpreter is the program a script names in its #! line (or, without one, the
+	// language its name implies).
+	Interpreter string `json:"interpreter,omitempty"`
+	// LinkTarget is where a symbolic or hard link points, as stored.
+	LinkTarget string `json:"linkTarget,omitempty"`
+	// Layer is the index of the image layer that wrote this entry.
+	Layer *int `json:"layer,omitempty"`
+	// Hidden says why an entry of a lower layer is not in the final filesystem
+	// (overwritten, deleted, opaque, replaced); HiddenBy is the layer that hid it.
+	Hidden   string `json:"hidden,omitempty"`
+	HiddenBy *int   `json:"hiddenBy,omitempty"`
+	// Xattrs names the extended attributes the archive records for the entry.
+	Xattrs []string `json:"xattrs,omitempty"`
+	// Anomalies are structural oddities of the entry that did not stop it being read.
+	Anomalies []string `json:"anomalies,omitempty"`
+	// Target is the index in Targets when the run had several targets.
+	Target *int `json:"target,omitempty"`
+}
+
+// Severity of a finding, from least to most severe.
+type Severity string
+
+const (
+	Info     Severity = "info"
+	Low      Severity = "low"
+	Medium   Severity = "medium"
+	High     Severity = "high"
+	Critical Severity = "critical"
+)
+
+// Severities lists the severities in increasing order.
+var Severities = []Severity{Info, Low, Medium, High, Critical}
+
+// Rank orders severities: info 1 … critical 5; 0 for an unknown one.
+func (s Severity) Rank() int {
+	for i, v := range Severities {
+		if v == s {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// ParseSeverity reads a severity name.
+func ParseSeverity(s string) (Severity, bool) {
+	v := Severity(s)
+	return v, v.Rank() > 0
+}
+
+// Finding is a rule that matched an artifact.
+type Finding struct {
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	Path     string   `json:"path"`
+	Message  string   `json:"message"`
+	Evidence []string `json:"evidence,omitempty"`
+}
+
+// Check status values.
+const (
+	Pass  = "pass"
+	Fail  = "fail"
+	Skip  = "skip"
+	Erred = "error"
+)
+
+// Check is one verification of a trust claim.
+type Check struct {
+	Name    string `json:"name"`
+	Subject string `json:"subject"`
+	Status  string `json:"status"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// Error kinds.
+const (
+	// KindLimit: the input went past a limit; what lies beyond was not inspected.
+	KindLimit = "limit"
+	// KindUnsafe: the input tried to leave its root or disguise a name (path traversal,
+	// links out of the root, control characters in names).
+	KindUnsafe = "unsafe"
+	// KindMalformed: the input is corrupt or not what it claims to be.
+	KindMalformed = "malformed"
+	// KindUnsupported: the input uses something kensa cannot read (an encrypted entry).
+	KindUnsupported = "unsupported"
+	// KindIO: the input could not be read.
+	KindIO = "io"
+	// KindInternal: kensa failed (a recovered panic); please report it.
+	KindInternal = "internal"
+)
+
+// Error is something that could not be inspected fully. Any error prevents a pass.
+type Error struct {
+	Path  string `json:"path"`
+	Kind  string `json:"kind"`
+	Error string `json:"error"`
+}
