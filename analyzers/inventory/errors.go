@@ -34,6 +34,8 @@ func kindOf(err error) string {
 		return result.KindUnsafe
 	case errors.As(err, &pne):
 		return result.KindIO
+	case errors.Is(err, archive.ErrUnsupported):
+		return result.KindUnsupported
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return result.KindMalformed
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
+	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/internal/limits"
 	"kensa.dev/kensa/internal/result"
 )
@@ -55,6 +56,11 @@ type Options struct {
 	// Keychain and Transport are used for registry targets.
 	Keychain  authn.Keychain
 	Transport http.RoundTripper
+	// Analyzers run on every artifact they want, while the walk reads it; their facts
+	// land in the artifact's Facts and their failures in Errors. None run when empty.
+	Analyzers []analyzers.Analyzer
+	// Select, when set, limits the analyzers to the artifacts whose path it accepts.
+	Select func(path string) bool
 }
 
 // Inventory is what a walk found.

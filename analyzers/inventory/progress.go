@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"kensa.dev/kensa/internal/limits"
 )
 
 // progress counts what the walk has read, for the progress line.
@@ -61,21 +63,9 @@ func (p *progress) start(out io.Writer) func() {
 func (p *progress) line() string {
 	read, total, files := p.bytes.Load(), p.total.Load(), p.files.Load()
 	if total > 0 && read <= total {
-		return fmt.Sprintf("kensa: read %s of %s (%d%%), %d files", humanBytes(read), humanBytes(total), read*100/total, files)
+		return fmt.Sprintf("kensa: read %s of %s (%d%%), %d files", limits.HumanSize(read), limits.HumanSize(total), read*100/total, files)
 	}
-	return fmt.Sprintf("kensa: read %s, %d files", humanBytes(read), files)
+	return fmt.Sprintf("kensa: read %s, %d files", limits.HumanSize(read), files)
 }
 
 // humanBytes writes a size for people: 512 B, 3.4 MiB.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}

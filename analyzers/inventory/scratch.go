@@ -33,36 +33,83 @@ func (s *scratch) remove() {
 // spool copies r into memory, or into a file in the scratch directory once it passes
 // lim.SpoolMemory, and returns random access to the copy and a function that frees it.
 func (s *scratch) spool(r io.Reader, lim *limits.Limits) (io.ReaderAt, int64, func(), error) {
-	var mem bytes.Buffer
-	n, err := io.Copy(&mem, io.LimitReader(r, lim.SpoolMemory+1))
+	sw := s.newSpool(lim)
+	if _, err := io.Copy(sw, r); err != nil {
+		sw.free()
+		return nil, 0, nil, err
+	}
+	ra, n, err := sw.reader()
 	if err != nil {
+		sw.free()
 		return nil, 0, nil, err
 	}
-	if n <= lim.SpoolMemory {
-		b := mem.Bytes()
-		return bytes.NewReader(b), int64(len(b)), func() {}, nil
+	return ra, n, sw.free, nil
+}
+
+// spoolWriter keeps what is written to it: in memory up to lim.SpoolMemory, then in a
+// file in the scratch directory, up to lim.FileSize. It never fails a write, so that it
+// can sit beside the digest in a stream; a failure is reported by reader.
+type spoolWriter struct {
+	s   *scratch
+	lim *limits.Limits
+	mem bytes.Buffer
+	f   *os.File
+	n   int64
+	err error
+}
+
+func (s *scratch) newSpool(lim *limits.Limits) *spoolWriter { return &spoolWriter{s: s, lim: lim} }
+
+func (sw *spoolWriter) Write(p []byte) (int, error) {
+	if sw.err != nil {
+		return len(p), nil
 	}
-	dir, err := s.path()
-	if err != nil {
-		return nil, 0, nil, err
+	if sw.n+int64(len(p)) > sw.lim.FileSize {
+		sw.err = &limits.Error{Limit: "file-size", Value: sw.lim.FileSize, What: "this entry"}
+		return len(p), nil
 	}
-	f, err := os.CreateTemp(dir, "spool-")
-	if err != nil {
-		return nil, 0, nil, err
+	sw.n += int64(len(p))
+	if sw.f == nil && sw.n <= sw.lim.SpoolMemory {
+		sw.mem.Write(p)
+		return len(p), nil
 	}
-	done := func() { f.Close(); os.Remove(f.Name()) }
-	if _, err := f.Write(mem.Bytes()); err != nil {
-		done()
-		return nil, 0, nil, err
+	if sw.f == nil {
+		dir, err := sw.s.path()
+		if err == nil {
+			sw.f, err = os.CreateTemp(dir, "spool-")
+		}
+		if err == nil {
+			_, err = sw.f.Write(sw.mem.Bytes())
+		}
+		sw.mem = bytes.Buffer{}
+		if err != nil {
+			sw.err = err
+			return len(p), nil
+		}
 	}
-	m, err := io.Copy(f, io.LimitReader(r, lim.FileSize-n+1))
-	if err != nil {
-		done()
-		return nil, 0, nil, err
+	if _, err := sw.f.Write(p); err != nil {
+		sw.err = err
 	}
-	if n+m > lim.FileSize {
-		done()
-		return nil, 0, nil, &limits.Error{Limit: "file-size", Value: lim.FileSize, What: "this entry"}
+	return len(p), nil
+}
+
+// reader gives random access to what was written, and its length.
+func (sw *spoolWriter) reader() (io.ReaderAt, int64, error) {
+	if sw.err != nil {
+		return nil, 0, sw.err
 	}
-	return f, n + m, done, nil
+	if sw.f != nil {
+		return sw.f, sw.n, nil
+	}
+	return bytes.NewReader(sw.mem.Bytes()), sw.n, nil
+}
+
+// free drops the copy.
+func (sw *spoolWriter) free() {
+	sw.mem = bytes.Buffer{}
+	if sw.f != nil {
+		sw.f.Close()
+		os.Remove(sw.f.Name())
+		sw.f = nil
+	}
 }

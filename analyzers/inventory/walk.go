@@ -61,7 +61,16 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 	det := sniff.Detect(head, baseName(n.Path), n.Size)
 	n.Format = string(det.Format)
 	n.Interpreter = det.Interpreter
-	body := io.TeeReader(br, io.MultiWriter(h, counter))
+	sinks := []io.Writer{h, counter}
+	art := w.wants(n, det)
+	var sp *spoolWriter
+	if art != nil && e.disk == nil {
+		// Keep a copy while the bytes stream past, for the analyzers' random access.
+		sp = w.scratch.newSpool(w.lim)
+		defer sp.free()
+		sinks = append(sinks, sp)
+	}
+	body := io.TeeReader(br, io.MultiWriter(sinks...))
 
 	if isContainer(det.Format) {
 		if ac.depth >= w.lim.Depth {
@@ -85,6 +94,9 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 		w.fail(n.Path, result.KindMalformed, fmt.Errorf("header declares %d bytes, content has %d", n.Size, counter.n))
 	}
 	n.Size = counter.n
+	if art != nil {
+		w.analyze(ctx, n, art, e.disk, sp)
+	}
 }
 
 func isContainer(f sniff.Format) bool {

@@ -210,6 +210,20 @@ func (f field) value(l *Limits) string {
 	return strconv.FormatInt(v, 10)
 }
 
+// HumanSize writes a size for people: "512 B", "1.5 MiB".
+func HumanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
 // FormatSize writes n bytes the way Set reads them back: 64M, 2G, 1536K.
 func FormatSize(n int64) string {
 	for _, u := range []struct {

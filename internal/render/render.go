@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"kensa.dev/kensa/internal/limits"
 	"kensa.dev/kensa/internal/result"
 )
 
@@ -82,16 +83,10 @@ func Text(w io.Writer, res *result.Result) error {
 	}
 	if len(res.Errors) > 0 {
 		fmt.Fprintf(ew, "\nERRORS (%d): these could not be inspected fully\n", len(res.Errors))
-		for _, e := range res.Errors {
-			p := e.Path
-			if p == "" {
-				p = "(target)"
-			}
-			fmt.Fprintf(ew, "  %-11s %s: %s\n", e.Kind, safe(p), safe(e.Error))
-		}
+		writeErrors(ew, res.Errors)
 	}
 	s := res.Summary
-	fmt.Fprintf(ew, "\n%d artifacts (%d files, %s), %d findings, %d errors", s.Artifacts, s.Files, human(s.Bytes), s.Findings, s.Errors)
+	fmt.Fprintf(ew, "\n%d artifacts (%d files, %s), %d findings, %d errors", s.Artifacts, s.Files, limits.HumanSize(s.Bytes), s.Findings, s.Errors)
 	if s.Hidden > 0 {
 		if res.Scope == "all-layers" {
 			fmt.Fprintf(ew, ", %d hidden by later layers (listed)", s.Hidden)
@@ -101,6 +96,17 @@ func Text(w io.Writer, res *result.Result) error {
 	}
 	fmt.Fprintln(ew)
 	return ew.err
+}
+
+// writeErrors writes one "kind path: error" line per error.
+func writeErrors(w io.Writer, errs []result.Error) {
+	for _, e := range errs {
+		p := e.Path
+		if p == "" {
+			p = "(target)"
+		}
+		fmt.Fprintf(w, "  %-11s %s: %s\n", e.Kind, safe(p), safe(e.Error))
+	}
 }
 
 func deref(p *int) int {
@@ -114,7 +120,7 @@ func size(a result.Artifact) string {
 	if a.Type != "file" && a.Type != "hardlink" {
 		return "-"
 	}
-	return human(a.Size)
+	return limits.HumanSize(a.Size)
 }
 
 func short(d string) string {
@@ -153,19 +159,6 @@ func safe(s string) string {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
-
-func human(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
 
 type errWriter struct {
 	w   io.Writer

@@ -122,6 +122,9 @@ type Artifact struct {
 	Anomalies []string `json:"anomalies,omitempty"`
 	// Target is the index in Targets when the run had several targets.
 	Target *int `json:"target,omitempty"`
+	// Facts are what the analyzers observed, keyed by analyzer name ("elf", "pe",
+	// "strings"); see docs/facts.md. Only `kensa facts` lists them.
+	Facts map[string]any `json:"facts,omitempty"`
 }
 
 // Severity of a finding, from least to most severe.

@@ -1,0 +1,52 @@
+package entropy
+
+import (
+	"bytes"
+	"crypto/rand"
+	"testing"
+)
+
+func TestEntropy(t *testing.T) {
+	if got := Of(nil); got != 0 {
+		t.Errorf("empty: %v", got)
+	}
+	if got := Of(bytes.Repeat([]byte{'a'}, 1000)); got != 0 {
+		t.Errorf("one symbol: %v", got)
+	}
+	if got := Of([]byte("abababab")); got != 1 {
+		t.Errorf("two symbols: %v", got)
+	}
+	all := make([]byte, 256*16)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	if got := Of(all); got != 8 {
+		t.Errorf("uniform: %v", got)
+	}
+	random := make([]byte, 1<<20)
+	rand.Read(random)
+	if got := Of(random); got < 7.99 {
+		t.Errorf("random: %v", got)
+	}
+}
+
+func TestRegions(t *testing.T) {
+	b := append(bytes.Repeat([]byte{0}, 4096), make([]byte, 4096)...)
+	rand.Read(b[4096:])
+	rs, err := Regions(bytes.NewReader(b), int64(len(b)), 4096, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || rs[0].Entropy != 0 || rs[1].Entropy < 7.9 || rs[1].Offset != 4096 {
+		t.Fatalf("regions: %+v", rs)
+	}
+	// More windows than allowed: the window grows.
+	rs, _ = Regions(bytes.NewReader(b), int64(len(b)), 16, 4)
+	if len(rs) != 4 || rs[3].Offset+rs[3].Size != int64(len(b)) {
+		t.Fatalf("capped regions: %+v", rs)
+	}
+	// A size larger than the reader stops at its end.
+	if _, err := Section(bytes.NewReader(b), 0, 1<<30); err != nil {
+		t.Fatal(err)
+	}
+}

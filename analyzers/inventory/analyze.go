@@ -1,0 +1,72 @@
+package inventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"kensa.dev/kensa/analyzers"
+	"kensa.dev/kensa/analyzers/sniff"
+	"kensa.dev/kensa/internal/limits"
+	"kensa.dev/kensa/internal/result"
+)
+
+// wants returns the artifact the analyzers will see if any of them wants n, or nil.
+// Size is -1 when the size is not known before the bytes are read.
+func (w *walker) wants(n *node, det sniff.Result) *analyzers.Artifact {
+	if len(w.opts.Analyzers) == 0 || (w.opts.Select != nil && !w.opts.Select(n.Path)) {
+		return nil
+	}
+	a := &analyzers.Artifact{Path: n.Path, Format: det.Format, Interpreter: det.Interpreter, Mode: n.Mode, Size: n.Size, Limits: w.lim}
+	if !analyzers.Wanted(w.opts.Analyzers, a) {
+		return nil
+	}
+	return a
+}
+
+// analyze runs the analyzers over n's bytes: the file itself when it is on disk,
+// otherwise the copy kept while it was read.
+func (w *walker) analyze(ctx context.Context, n *node, a *analyzers.Artifact, disk *os.File, sp *spoolWriter) {
+	var ra io.ReaderAt = disk
+	if sp != nil {
+		r, size, err := sp.reader()
+		if err != nil {
+			w.fail(n.Path, "", fmt.Errorf("could not keep this file for analysis: %w", err))
+			return
+		}
+		if size != n.Size {
+			w.fail(n.Path, result.KindInternal, fmt.Errorf("kept %d bytes of this file for analysis, read %d", size, n.Size))
+			return
+		}
+		ra = r
+	}
+	a.Size = n.Size
+	a.Content = io.NewSectionReader(ra, 0, n.Size)
+	for _, o := range analyzers.Run(ctx, w.opts.Analyzers, a) {
+		if o.Facts != nil {
+			if n.Facts == nil {
+				n.Facts = map[string]any{}
+			}
+			n.Facts[o.Analyzer] = o.Facts
+		}
+		if o.Err != nil {
+			w.fail(n.Path, analysisKind(o.Err), fmt.Errorf("%s: %w", o.Analyzer, o.Err))
+		}
+	}
+}
+
+// analysisKind classifies an analyzer's error for the result.
+func analysisKind(err error) string {
+	var pe *analyzers.PanicError
+	switch {
+	case errors.As(err, &pe):
+		return result.KindInternal
+	case limits.IsLimit(err):
+		return result.KindLimit
+	case errors.Is(err, analyzers.ErrUnsupported):
+		return result.KindUnsupported
+	}
+	return result.KindMalformed
+}
