@@ -58,6 +58,19 @@ const (
 	PDF      Format = "pdf"
 )
 
+// Formats lists every format name an artifact can have: those Detect reports, and the
+// compressed tar archives the inventory names after their compression ("tar.gz").
+func Formats() []string {
+	return []string{
+		string(Empty), string(Text), string(Data), string(Script), string(ELF), string(PE), string(MSDOS),
+		string(MachO), string(MachOFat), string(JavaClass), string(Wasm), string(Dex),
+		string(Tar), "tar.gz", "tar.bz2", "tar.xz", "tar.lzma", "tar.zst",
+		string(Zip), string(Jar), string(Ar), string(Deb), string(RPM), string(Cpio),
+		string(Gzip), string(Bzip2), string(XZ), string(LZMA), string(Zstd),
+		string(SevenZip), string(Cab), string(MSI), string(Squashfs), string(RAR), string(ISO9660), string(PDF),
+	}
+}
+
 // Executable reports whether f is machine code kensa analyses as a binary.
 func (f Format) Executable() bool {
 	switch f {

@@ -1,0 +1,422 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common"
+	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/ext"
+
+	"kensa.dev/kensa/analyzers"
+	"kensa.dev/kensa/internal/result"
+)
+
+// Bounds on evaluating one condition on one artifact.
+const (
+	costLimit   = 10_000_000 // CEL cost units: a condition that loops over huge lists stops
+	maxEvidence = 12         // facts quoted as evidence of one finding
+	maxValueLen = 120        // characters of one quoted value
+)
+
+// Artifact is what a condition knows about a file beside the analyzers' facts: the
+// variable "artifact".
+type Artifact struct {
+	// Path is the path within the delivery, nested archives joined with "!".
+	Path string `json:"path"`
+	// Type is file, symlink, hardlink, …
+	Type string `json:"type"`
+	// Format is the sniffed format (elf, pe, script, text, …).
+	Format string `json:"format"`
+	// Interpreter is the #! interpreter of a script.
+	Interpreter string `json:"interpreter"`
+	// Size in bytes.
+	Size int64 `json:"size"`
+	// Mode is the permission bits in octal ("0755", "4755").
+	Mode string `json:"mode"`
+	// Anomalies are structural oddities the inventory noticed.
+	Anomalies []string `json:"anomalies"`
+}
+
+// Hits are the matches of one pattern in one file.
+type Hits struct {
+	Count   int
+	Offsets []int64
+	// Samples are the matched bytes at the first offsets, shortened, for evidence.
+	Samples []string
+}
+
+// Input is everything a rule can judge about one artifact.
+type Input struct {
+	Artifact Artifact
+	// Facts are the analyzers' facts, keyed by analyzer name.
+	Facts map[string]any
+	// Hits are the pattern matches, keyed by PatternID.
+	Hits map[string]Hits
+}
+
+// PatternID names a rule's pattern in the set of every pattern of every rule.
+func PatternID(rule, pattern string) string { return rule + "#" + pattern }
+
+// Engine judges artifacts with compiled rules.
+type Engine struct {
+	rules     []*compiled
+	analyzers []analyzers.Analyzer
+	zero      map[string]any // analyzer name → zero facts, for files it did not look at
+}
+
+type compiled struct {
+	*Rule
+	severity result.Severity
+	prg      cel.Program
+	ast      *celast.AST
+	patterns []string // sorted names
+	formats  map[string]bool
+}
+
+// Compile prepares the rules of packs for evaluation, with the facts types of list. The
+// error, if any, is an Errors naming each condition that did not compile with its file,
+// line and column. Disabled rules are compiled (so that they stay correct) but not kept.
+func Compile(packs []*Pack, list []analyzers.Analyzer) (*Engine, error) {
+	env, err := newEnv(list)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{analyzers: list, zero: map[string]any{}}
+	for _, a := range list {
+		if t := schemaType(a); t != nil {
+			e.zero[a.Name()] = reflect.New(t).Interface()
+		}
+	}
+	var errs Errors
+	seen := map[string]*Rule{}
+	for _, p := range packs {
+		for _, r := range p.Rules {
+			if prev := seen[r.ID.Value]; prev != nil {
+				errs = append(errs, &Error{File: r.File, Pos: r.ID.Pos, Msg: fmt.Sprintf("rule %s is also defined at %s:%d", r.ID.Value, prev.File, prev.ID.Pos.Line)})
+				continue
+			}
+			seen[r.ID.Value] = r
+			if r.invalid {
+				continue // LoadPack reported why
+			}
+			c, cerrs := compileRule(env, r)
+			errs = append(errs, cerrs...)
+			if c != nil && !r.Disabled {
+				e.rules = append(e.rules, c)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return e, nil
+}
+
+// schemaType is the struct type of an analyzer's facts.
+func schemaType(a analyzers.Analyzer) reflect.Type {
+	t := reflect.TypeOf(a.Schema())
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	return t
+}
+
+// newEnv declares the variables every condition sees.
+func newEnv(list []analyzers.Analyzer) (*cel.Env, error) {
+	natives := []any{reflect.TypeOf(Artifact{})}
+	vars := []cel.EnvOption{
+		cel.Variable("artifact", cel.ObjectType(reflect.TypeOf(Artifact{}).String())),
+		cel.Variable("count", cel.MapType(cel.StringType, cel.IntType)),
+		cel.Variable("offsets", cel.MapType(cel.StringType, cel.ListType(cel.IntType))),
+	}
+	for _, a := range list {
+		t := schemaType(a)
+		if t == nil {
+			continue
+		}
+		natives = append(natives, t)
+		vars = append(vars, cel.Variable(a.Name(), cel.ObjectType(t.String())))
+	}
+	natives = append(natives, ext.ParseStructTag("json"))
+	opts := append([]cel.EnvOption{
+		ext.NativeTypes(natives...),
+		ext.Strings(),
+		ext.Lists(),
+		ext.Sets(),
+		cel.CrossTypeNumericComparisons(true),
+	}, vars...)
+	env, err := cel.NewEnv(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("declaring the facts to the rule language: %w", err)
+	}
+	return env, nil
+}
+
+// compileRule compiles one rule's condition with its patterns declared.
+func compileRule(env *cel.Env, r *Rule) (*compiled, Errors) {
+	c := &compiled{Rule: r, formats: map[string]bool{}}
+	c.severity, _ = result.ParseSeverity(r.Severity.Value)
+	for _, f := range r.AppliesTo.Value {
+		c.formats[f] = true
+	}
+	var decls []cel.EnvOption
+	for name := range r.Patterns.Value {
+		c.patterns = append(c.patterns, name)
+		decls = append(decls, cel.Variable(name, cel.BoolType))
+	}
+	sort.Strings(c.patterns)
+	renv, err := env.Extend(decls...)
+	if err != nil {
+		return nil, Errors{{File: r.File, Pos: r.Patterns.Pos, Msg: err.Error()}}
+	}
+	checked, iss := renv.Compile(r.Condition.Value)
+	if iss != nil && iss.Err() != nil {
+		var errs Errors
+		for _, ce := range iss.Errors() {
+			errs = append(errs, &Error{File: r.File, Pos: r.conditionPos(ce), Msg: "condition: " + ce.Message})
+		}
+		return nil, errs
+	}
+	if !checked.OutputType().IsExactType(cel.BoolType) {
+		return nil, Errors{{File: r.File, Pos: r.Condition.Pos, Msg: fmt.Sprintf("condition: is a %s; it must be true or false", checked.OutputType())}}
+	}
+	c.prg, err = renv.Program(checked, cel.CostLimit(costLimit), cel.EvalOptions(cel.OptTrackState), cel.InterruptCheckFrequency(100))
+	if err != nil {
+		return nil, Errors{{File: r.File, Pos: r.Condition.Pos, Msg: "condition: " + err.Error()}}
+	}
+	c.ast = checked.NativeRep()
+	return c, nil
+}
+
+// conditionPos maps a position in the condition's text to the rule file.
+func (r *Rule) conditionPos(ce *common.Error) Pos {
+	l := ce.Location
+	if l == nil || l.Line() <= 0 {
+		return r.Condition.Pos
+	}
+	p := r.Condition.Pos
+	switch {
+	case r.Condition.Block:
+		// The text starts on the line after the "|", indented.
+		return Pos{Line: p.Line + l.Line(), Column: r.Condition.Indent + l.Column() + 1}
+	case l.Line() == 1:
+		off := 0
+		if r.Condition.Quoted {
+			off = 1
+		}
+		return Pos{Line: p.Line, Column: p.Column + off + l.Column()}
+	}
+	return Pos{Line: p.Line + l.Line() - 1, Column: l.Column() + 1}
+}
+
+// Rules lists the rules the engine runs.
+func (e *Engine) Rules() []*Rule {
+	out := make([]*Rule, len(e.rules))
+	for i, c := range e.rules {
+		out[i] = c.Rule
+	}
+	return out
+}
+
+// Patterns lists every pattern of every rule the engine runs, for one scanning pass.
+func (e *Engine) Patterns() []PatternDef {
+	var out []PatternDef
+	for _, c := range e.rules {
+		for _, name := range c.patterns {
+			s := c.Patterns.Value[name]
+			out = append(out, PatternDef{ID: PatternID(c.ID.Value, name), Rule: c.Rule, Name: name, Spec: s.Value, Pos: s.Pos})
+		}
+	}
+	return out
+}
+
+// PatternDef is one pattern of one rule.
+type PatternDef struct {
+	ID   string
+	Rule *Rule
+	Name string
+	Spec Spec
+	// Pos is where the pattern is written in the rule's file.
+	Pos Pos
+}
+
+// Applies reports whether a rule looks at artifacts of this format.
+func (c *compiled) applies(format string) bool { return c.formats["any"] || c.formats[format] }
+
+// Evaluate runs every rule that applies to in.Artifact and returns the findings, and an
+// error per rule whose condition could not be evaluated (a cost limit, a missing map key).
+func (e *Engine) Evaluate(ctx context.Context, in *Input) ([]result.Finding, []error) {
+	var (
+		findings []result.Finding
+		errs     []error
+	)
+	for _, c := range e.rules {
+		if ctx.Err() != nil {
+			errs = append(errs, ctx.Err())
+			break
+		}
+		if !c.applies(in.Artifact.Format) {
+			continue
+		}
+		f, err := e.evaluate(ctx, c, in)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rule %s: %w", c.ID.Value, err))
+			continue
+		}
+		if f != nil {
+			findings = append(findings, *f)
+		}
+	}
+	return findings, errs
+}
+
+func (e *Engine) evaluate(ctx context.Context, c *compiled, in *Input) (*result.Finding, error) {
+	act := map[string]any{"artifact": &in.Artifact}
+	for name, zero := range e.zero {
+		if f, ok := in.Facts[name]; ok && f != nil {
+			act[name] = f
+		} else {
+			act[name] = zero
+		}
+	}
+	counts := map[string]int64{}
+	offsets := map[string][]int64{}
+	for _, name := range c.patterns {
+		h := in.Hits[PatternID(c.ID.Value, name)]
+		act[name] = h.Count > 0
+		counts[name] = int64(h.Count)
+		offsets[name] = h.Offsets
+		if offsets[name] == nil {
+			offsets[name] = []int64{}
+		}
+	}
+	act["count"] = counts
+	act["offsets"] = offsets
+	val, det, err := c.prg.ContextEval(ctx, act)
+	if err != nil {
+		return nil, err
+	}
+	if val != types.True {
+		return nil, nil
+	}
+	f := &result.Finding{
+		Rule:     c.ID.Value,
+		Severity: c.severity,
+		Path:     in.Artifact.Path,
+		Message:  c.Title,
+	}
+	for _, name := range c.patterns {
+		h := in.Hits[PatternID(c.ID.Value, name)]
+		if h.Count == 0 {
+			continue
+		}
+		ev := fmt.Sprintf("pattern %s: %d match", name, h.Count)
+		if h.Count != 1 {
+			ev += "es"
+		}
+		if len(h.Offsets) > 0 {
+			ev += fmt.Sprintf(", first at offset %d", h.Offsets[0])
+		}
+		if len(h.Samples) > 0 {
+			ev += ": " + strconv.Quote(shorten(h.Samples[0]))
+		}
+		f.Evidence = append(f.Evidence, ev)
+	}
+	if det != nil && det.State() != nil {
+		f.Evidence = append(f.Evidence, factEvidence(c, det.State())...)
+	}
+	if len(f.Evidence) > maxEvidence {
+		f.Evidence = append(f.Evidence[:maxEvidence], fmt.Sprintf("… %d more", len(f.Evidence)-maxEvidence))
+	}
+	return f, nil
+}
+
+// factEvidence quotes the facts the condition read, with the values they had: every
+// outermost field selection (elf.relro, pe.dllCharacteristics.aslr) whose value was
+// computed.
+func factEvidence(c *compiled, state interface{ Value(int64) (ref.Val, bool) }) []string {
+	var out []string
+	seen := map[string]bool{}
+	celast.PostOrderVisit(celast.NavigateAST(c.ast), celast.NewExprVisitor(func(e celast.Expr) {
+		if e.Kind() != celast.SelectKind {
+			return
+		}
+		nav, ok := e.(celast.NavigableExpr)
+		if !ok {
+			return
+		}
+		if p, ok := nav.Parent(); ok && p.Kind() == celast.SelectKind {
+			return // only the outermost selection of a chain
+		}
+		text, ok := selectText(e)
+		if !ok || seen[text] || slices.Contains(c.patterns, text) {
+			return
+		}
+		v, ok := state.Value(e.ID())
+		if !ok || v == nil || types.IsError(v) || types.IsUnknown(v) {
+			return
+		}
+		seen[text] = true
+		out = append(out, text+" = "+shorten(valueText(v)))
+	}))
+	return out
+}
+
+// selectText writes a chain of selections as the author wrote it.
+func selectText(e celast.Expr) (string, bool) {
+	switch e.Kind() {
+	case celast.IdentKind:
+		return e.AsIdent(), true
+	case celast.SelectKind:
+		s := e.AsSelect()
+		op, ok := selectText(s.Operand())
+		if !ok {
+			return "", false
+		}
+		return op + "." + s.FieldName(), true
+	}
+	return "", false
+}
+
+// valueText writes a CEL value compactly.
+func valueText(v ref.Val) string {
+	switch v.Type() {
+	case types.StringType:
+		return strconv.Quote(v.Value().(string))
+	case types.ListType:
+		l := v.(interface{ Size() ref.Val })
+		return fmt.Sprintf("[%d items]", l.Size().Value())
+	case types.MapType:
+		return "{…}"
+	}
+	if _, ok := v.Value().(reflect.Value); ok {
+		return "{…}"
+	}
+	switch x := v.Value().(type) {
+	case bool, int64, uint64, float64:
+		return fmt.Sprint(x)
+	}
+	if v.Type().TypeName() != "" && strings.Contains(v.Type().TypeName(), ".") {
+		return "{…}"
+	}
+	return fmt.Sprint(v.Value())
+}
+
+func shorten(s string) string {
+	if len(s) <= maxValueLen {
+		return s
+	}
+	return s[:maxValueLen] + "…"
+}

@@ -1,0 +1,178 @@
+package rules
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"kensa.dev/kensa/analyzers"
+	"kensa.dev/kensa/internal/result"
+)
+
+// DemoFacts stand in for an analyzer's facts type in these tests: the engine must work
+// with any facts struct an analyzer declares.
+type DemoFacts struct {
+	Type     string        `json:"type"`
+	PIE      bool          `json:"pie"`
+	Sections []DemoSection `json:"sections,omitempty"`
+	Needed   []string      `json:"needed"`
+	Entry    uint64        `json:"entry"`
+}
+
+type DemoSection struct {
+	Name    string  `json:"name"`
+	Entropy float64 `json:"entropy"`
+}
+
+type demoAnalyzer struct{}
+
+func (demoAnalyzer) Name() string                                              { return "demo" }
+func (demoAnalyzer) Schema() any                                               { return (*DemoFacts)(nil) }
+func (demoAnalyzer) Wants(*analyzers.Artifact) bool                            { return true }
+func (demoAnalyzer) Analyze(context.Context, *analyzers.Artifact) (any, error) { return nil, nil }
+
+var demo = []analyzers.Analyzer{demoAnalyzer{}}
+
+func load(t *testing.T, dir string) *Pack {
+	t.Helper()
+	p, err := LoadPack(os.DirFS("testdata"), dir, dir, []string{"demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadErrorsNamePositions(t *testing.T) {
+	_, err := LoadPack(os.DirFS("testdata"), "bad", "bad", []string{"demo"})
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("want Errors, got %v", err)
+	}
+	got := err.Error()
+	for _, want := range []string{
+		`bad/errors.yaml:1:5: id "Bad ID": want category/name in lower case`,
+		`bad/errors.yaml:3:11: severity "severe": want info, low, medium, high or critical`,
+		`bad/errors.yaml:5:13: applies_to: unknown format "nosuchformat"`,
+		`bad/errors.yaml:7:13: pattern name "artifact" is taken by a variable of the condition`,
+		`bad/errors.yaml:8:8: pattern "two": give exactly one of literal, hex and regex`,
+		`bad/errors.yaml:11:3: Bad ID needs at least one test that must match and one that must not (it has 1 and 0)`,
+		`bad/errors.yaml:22:1: unknown field "colour"`,
+		`bad/errors.yaml:37:8: YAML aliases are not allowed in rule files`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing error %q in:\n%s", want, got)
+		}
+	}
+}
+
+func TestCompileErrorsNamePositions(t *testing.T) {
+	p, _ := LoadPack(os.DirFS("testdata"), "bad", "bad", []string{"demo"})
+	_, err := Compile([]*Pack{p}, demo)
+	got := err.Error()
+	for _, want := range []string{
+		`bad/errors.yaml:44:17: condition: undefined field 'nosuch'`,
+		`bad/errors.yaml:30:13: condition: found no matching overload for '_+_' applied to '(string, int)'`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing error %q in:\n%s", want, got)
+		}
+	}
+}
+
+func TestEvaluate(t *testing.T) {
+	e, err := Compile([]*Pack{load(t, "good")}, demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.Rules()); n != 2 {
+		t.Fatalf("%d rules", n)
+	}
+	ids := map[string]bool{}
+	for _, p := range e.Patterns() {
+		ids[p.ID] = true
+	}
+	if !ids["backdoor/dev-tcp-shell#devtcp"] || !ids["backdoor/dev-tcp-shell#interactive"] || len(ids) != 2 {
+		t.Fatalf("patterns: %v", ids)
+	}
+	ctx := context.Background()
+
+	// A script: only the pattern rule applies.
+	in := &Input{
+		Artifact: Artifact{Path: "install.sh", Format: "script"},
+		Hits: map[string]Hits{
+			"backdoor/dev-tcp-shell#devtcp":      {Count: 1, Offsets: []int64{40}, Samples: []string{"/dev/tcp/"}},
+			"backdoor/dev-tcp-shell#interactive": {Count: 1, Offsets: []int64{30}, Samples: []string{"bash -i"}},
+		},
+	}
+	fs, errs := e.Evaluate(ctx, in)
+	if len(errs) != 0 || len(fs) != 1 {
+		t.Fatalf("findings %+v, errors %v", fs, errs)
+	}
+	f := fs[0]
+	if f.Rule != "backdoor/dev-tcp-shell" || f.Severity != result.Critical || f.Path != "install.sh" || f.Message != "Shell redirected to a TCP connection" {
+		t.Errorf("finding: %+v", f)
+	}
+	if len(f.Evidence) < 2 || f.Evidence[0] != `pattern devtcp: 1 match, first at offset 40: "/dev/tcp/"` {
+		t.Errorf("evidence: %q", f.Evidence)
+	}
+	// Without the second pattern, one /dev/tcp is not enough; two are.
+	delete(in.Hits, "backdoor/dev-tcp-shell#interactive")
+	if fs, _ := e.Evaluate(ctx, in); len(fs) != 0 {
+		t.Errorf("fired on one match: %+v", fs)
+	}
+	in.Hits["backdoor/dev-tcp-shell#devtcp"] = Hits{Count: 2, Offsets: []int64{40, 90}}
+	if fs, _ := e.Evaluate(ctx, in); len(fs) != 1 {
+		t.Errorf("did not fire on two matches: %+v", fs)
+	}
+
+	// An ELF: the facts decide, and the evidence quotes them.
+	elf := &Input{Artifact: Artifact{Path: "usr/bin/x", Format: "elf"}, Facts: map[string]any{
+		"demo": &DemoFacts{Type: "exec", Sections: []DemoSection{{Name: ".text", Entropy: 6.1}}},
+	}}
+	fs, errs = e.Evaluate(ctx, elf)
+	if len(errs) != 0 || len(fs) != 1 || fs[0].Rule != "hardening/no-pie" {
+		t.Fatalf("findings %+v, errors %v", fs, errs)
+	}
+	ev := strings.Join(fs[0].Evidence, "; ")
+	if !strings.Contains(ev, `demo.type = "exec"`) || !strings.Contains(ev, `demo.pie = false`) || !strings.Contains(ev, `demo.sections = [1 items]`) {
+		t.Errorf("evidence: %q", fs[0].Evidence)
+	}
+	elf.Facts["demo"].(*DemoFacts).PIE = true
+	if fs, _ := e.Evaluate(ctx, elf); len(fs) != 0 {
+		t.Errorf("fired on a PIE: %+v", fs)
+	}
+	// No facts at all (the analyzer failed): zero values, no finding, no crash.
+	if fs, errs := e.Evaluate(ctx, &Input{Artifact: Artifact{Format: "elf"}}); len(fs) != 0 || len(errs) != 0 {
+		t.Errorf("no facts: %+v %v", fs, errs)
+	}
+}
+
+func TestCostLimit(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(dir+"/slow.yaml", []byte(`id: x/slow
+title: t
+severity: low
+description: d
+applies_to: [any]
+condition: demo.needed.all(a, demo.needed.all(b, demo.needed.all(c, a + b + c != "")))
+tests: [{fixture: a, match: true}, {fixture: b, match: false}]
+`), 0o644)
+	p, err := LoadPack(os.DirFS(dir), ".", "slow", []string{"demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Compile([]*Pack{p}, demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	needed := make([]string, 1000)
+	for i := range needed {
+		needed[i] = "lib"
+	}
+	_, errs := e.Evaluate(context.Background(), &Input{Artifact: Artifact{Format: "elf"}, Facts: map[string]any{"demo": &DemoFacts{Needed: needed}}})
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "cost limit") {
+		t.Fatalf("want a cost limit error, got %v", errs)
+	}
+}
