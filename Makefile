@@ -10,7 +10,7 @@ TOOLS     := $(GO) tool -modfile=tools/go.mod
 FUZZTIME  ?= 30s
 GOVULNDB  ?= ../shared/testdata/govulndb
 
-.PHONY: help build test lint fuzz bench fixtures run vuln clean
+.PHONY: help build test lint fuzz bench fixtures rule-fixtures run vuln clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ fixtures: $(EXAMPLE)/install.sh ## build the example delivery from testdata/exam
 $(EXAMPLE)/install.sh: $(shell find testdata/example internal/fixture -type f)
 	rm -rf $(EXAMPLE)
 	$(GO) run ./internal/fixture/mkexample -src testdata/example -out $(EXAMPLE)
+
+rule-fixtures: ## rebuild the binary fixtures of the built-in rule packs (committed)
+	./testdata/rule-fixtures/build.sh
 
 run: build fixtures ## build kensa and inspect the example delivery
 	@echo "\$$ kensa scan $(EXAMPLE)"

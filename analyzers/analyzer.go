@@ -113,6 +113,10 @@ func isNil(v any) bool {
 // read: a format version or feature it does not implement.
 var ErrUnsupported = errors.New("unsupported")
 
+// ErrBound is returned (wrapped) by an analyzer that stopped at one of its own work
+// bounds, so that its facts are incomplete: the file is reported as not fully inspected.
+var ErrBound = errors.New("stopped at a work bound; the facts are incomplete")
+
 // PanicError is a recovered panic of an analyzer.
 type PanicError struct {
 	Analyzer string

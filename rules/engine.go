@@ -18,6 +18,7 @@ import (
 
 	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/internal/result"
+	"kensa.dev/kensa/rules/pattern"
 )
 
 // Bounds on evaluating one condition on one artifact.
@@ -59,7 +60,8 @@ type Input struct {
 	Artifact Artifact
 	// Facts are the analyzers' facts, keyed by analyzer name.
 	Facts map[string]any
-	// Hits are the pattern matches, keyed by PatternID.
+	// Hits are the pattern matches, keyed by PatternID. When nil, they are taken from
+	// Facts[MatchesName], where MatchAnalyzer leaves them.
 	Hits map[string]Hits
 }
 
@@ -71,6 +73,9 @@ type Engine struct {
 	rules     []*compiled
 	analyzers []analyzers.Analyzer
 	zero      map[string]any // analyzer name → zero facts, for files it did not look at
+	set       *pattern.Set   // every pattern of every rule
+	// patternFormats are the formats some rule with patterns applies to.
+	patternFormats map[string]bool
 }
 
 type compiled struct {
@@ -115,6 +120,15 @@ func Compile(packs []*Pack, list []analyzers.Analyzer) (*Engine, error) {
 			}
 		}
 	}
+	e.patternFormats = map[string]bool{}
+	for _, c := range e.rules {
+		if len(c.patterns) > 0 {
+			for f := range c.formats {
+				e.patternFormats[f] = true
+			}
+		}
+	}
+	errs = append(errs, e.compilePatterns()...)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -221,6 +235,26 @@ func (r *Rule) conditionPos(ce *common.Error) Pos {
 	return Pos{Line: p.Line + l.Line() - 1, Column: l.Column() + 1}
 }
 
+// Needs lists the analyzers whose facts some condition reads, so that a scan runs only
+// those (and MatchAnalyzer when there are patterns).
+func (e *Engine) Needs() []analyzers.Analyzer {
+	used := map[string]bool{}
+	for _, c := range e.rules {
+		for _, r := range c.ast.ReferenceMap() {
+			if r.Value == nil {
+				used[r.Name] = true
+			}
+		}
+	}
+	var out []analyzers.Analyzer
+	for _, a := range e.analyzers {
+		if used[a.Name()] {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // Rules lists the rules the engine runs.
 func (e *Engine) Rules() []*Rule {
 	out := make([]*Rule, len(e.rules))
@@ -258,6 +292,11 @@ func (c *compiled) applies(format string) bool { return c.formats["any"] || c.fo
 // Evaluate runs every rule that applies to in.Artifact and returns the findings, and an
 // error per rule whose condition could not be evaluated (a cost limit, a missing map key).
 func (e *Engine) Evaluate(ctx context.Context, in *Input) ([]result.Finding, []error) {
+	if in.Hits == nil {
+		if ms, ok := in.Facts[MatchesName].(*pattern.Matches); ok {
+			in.Hits = hitsOf(ms)
+		}
+	}
 	var (
 		findings []result.Finding
 		errs     []error
@@ -330,12 +369,19 @@ func (e *Engine) evaluate(ctx context.Context, c *compiled, in *Input) (*result.
 			ev += fmt.Sprintf(", first at offset %d", h.Offsets[0])
 		}
 		if len(h.Samples) > 0 {
-			ev += ": " + strconv.Quote(shorten(h.Samples[0]))
+			if c.Redact {
+				ev += ": " + redact(h.Samples[0])
+			} else {
+				ev += ": " + strconv.Quote(shorten(h.Samples[0]))
+			}
 		}
 		f.Evidence = append(f.Evidence, ev)
 	}
 	if det != nil && det.State() != nil {
-		f.Evidence = append(f.Evidence, factEvidence(c, det.State())...)
+		f.Evidence = append(f.Evidence, factEvidence(c, det.State(), func(root string) bool {
+			_, ok := e.zero[root]
+			return ok || root == "artifact"
+		})...)
 	}
 	if len(f.Evidence) > maxEvidence {
 		f.Evidence = append(f.Evidence[:maxEvidence], fmt.Sprintf("… %d more", len(f.Evidence)-maxEvidence))
@@ -344,9 +390,10 @@ func (e *Engine) evaluate(ctx context.Context, c *compiled, in *Input) (*result.
 }
 
 // factEvidence quotes the facts the condition read, with the values they had: every
-// outermost field selection (elf.relro, pe.dllCharacteristics.aslr) whose value was
-// computed.
-func factEvidence(c *compiled, state interface{ Value(int64) (ref.Val, bool) }) []string {
+// outermost field selection (elf.relro, pe.dllCharacteristics.aslr) of a variable fact
+// accepts whose value was computed. Selections on a macro's loop variable (s.name
+// inside exists) are left out: their last value says nothing.
+func factEvidence(c *compiled, state interface{ Value(int64) (ref.Val, bool) }, fact func(root string) bool) []string {
 	var out []string
 	seen := map[string]bool{}
 	celast.PostOrderVisit(celast.NavigateAST(c.ast), celast.NewExprVisitor(func(e celast.Expr) {
@@ -362,6 +409,9 @@ func factEvidence(c *compiled, state interface{ Value(int64) (ref.Val, bool) }) 
 		}
 		text, ok := selectText(e)
 		if !ok || seen[text] || slices.Contains(c.patterns, text) {
+			return
+		}
+		if root, _, _ := strings.Cut(text, "."); !fact(root) {
 			return
 		}
 		v, ok := state.Value(e.ID())
@@ -412,6 +462,16 @@ func valueText(v ref.Val) string {
 		return "{…}"
 	}
 	return fmt.Sprint(v.Value())
+}
+
+// redact shows what kind of secret matched without showing it: its first four
+// characters and its length.
+func redact(s string) string {
+	r := []rune(s)
+	if len(r) <= 8 {
+		return fmt.Sprintf("(redacted, %d characters)", len(r))
+	}
+	return fmt.Sprintf("%q… (redacted, %d characters)", string(r[:4]), len(r))
 }
 
 func shorten(s string) string {

@@ -29,6 +29,8 @@ type Pack struct {
 	// FS and Dir are where the pack was loaded from; test fixtures are read from there.
 	FS  fs.FS
 	Dir string
+	// Builtin marks a pack compiled into kensa.
+	Builtin bool
 }
 
 // LoadPack reads every .yaml and .yml file under dir in fsys (recursively, skipping
@@ -36,6 +38,12 @@ type Pack struct {
 // facts the conditions may use (no pattern may take one of those names). The error, if
 // any, is an Errors listing every problem with its file, line and column.
 func LoadPack(fsys fs.FS, dir, name string, analyzers []string) (*Pack, error) {
+	return loadPack(fsys, dir, name, dir, analyzers)
+}
+
+// loadPack is LoadPack with the files named, in rules and errors, under display instead
+// of dir.
+func loadPack(fsys fs.FS, dir, name, display string, analyzers []string) (*Pack, error) {
 	p := &Pack{Name: name, FS: fsys, Dir: dir}
 	var errs Errors
 	var files []string
@@ -55,14 +63,20 @@ func LoadPack(fsys fs.FS, dir, name string, analyzers []string) (*Pack, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, Errors{{File: dir, Msg: err.Error()}}
+		return nil, Errors{{File: display, Msg: err.Error()}}
 	}
 	if len(files) == 0 {
-		return nil, Errors{{File: dir, Msg: "no rule files (*.yaml, *.yml) here"}}
+		return nil, Errors{{File: display, Msg: "no rule files (*.yaml, *.yml) here"}}
 	}
 	slices.Sort(files)
 	for _, f := range files {
-		rules, ferrs := loadFile(fsys, f, analyzers)
+		shown := f
+		if rel, ok := strings.CutPrefix(f, dir+"/"); ok && dir != "." {
+			shown = path.Join(display, rel)
+		} else if dir == "." {
+			shown = path.Join(display, f)
+		}
+		rules, ferrs := loadFile(fsys, f, shown, analyzers)
 		errs = append(errs, ferrs...)
 		for _, r := range rules {
 			r.Pack = name
@@ -75,9 +89,11 @@ func LoadPack(fsys fs.FS, dir, name string, analyzers []string) (*Pack, error) {
 	return p, nil
 }
 
-// loadFile decodes the rules of one file.
-func loadFile(fsys fs.FS, name string, analyzers []string) ([]*Rule, Errors) {
-	f, err := fsys.Open(name)
+// loadFile decodes the rules of one file, named name in fsys and shown as shown.
+func loadFile(fsys fs.FS, name, shown string, analyzers []string) ([]*Rule, Errors) {
+	fsName := name
+	name = shown
+	f, err := fsys.Open(fsName)
 	if err != nil {
 		return nil, Errors{{File: name, Msg: err.Error()}}
 	}
@@ -105,7 +121,7 @@ func loadFile(fsys fs.FS, name string, analyzers []string) ([]*Rule, Errors) {
 			errs = append(errs, &Error{File: name, Pos: posOf(alias), Msg: "YAML aliases are not allowed in rule files; write the value out"})
 			continue
 		}
-		r := &Rule{File: name, Pos: posOf(doc.Body)}
+		r := &Rule{File: name, fsPath: fsName, Pos: posOf(doc.Body)}
 		if _, ok := doc.Body.(*ast.MappingNode); !ok {
 			errs = append(errs, &Error{File: name, Pos: r.Pos, Msg: "a rule is a mapping of keys (id, title, severity, …)"})
 			continue
@@ -178,5 +194,5 @@ func yamlError(file string, err error) *Error {
 
 // Fixture opens a test fixture of a rule.
 func (p *Pack) Fixture(r *Rule, t Test) (fs.File, error) {
-	return p.FS.Open(path.Join(path.Dir(r.File), t.Fixture))
+	return p.FS.Open(path.Join(path.Dir(r.fsPath), t.Fixture))
 }

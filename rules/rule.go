@@ -44,17 +44,20 @@ import (
 
 // Rule is one rule of a pack.
 type Rule struct {
-	ID          Located[string]          `yaml:"id"`
-	Title       string                   `yaml:"title"`
-	Severity    Located[string]          `yaml:"severity"`
-	Description string                   `yaml:"description"`
-	References  []string                 `yaml:"references"`
-	AppliesTo   Located[[]string]        `yaml:"applies_to"`
+	ID          Located[string]                   `yaml:"id"`
+	Title       string                            `yaml:"title"`
+	Severity    Located[string]                   `yaml:"severity"`
+	Description string                            `yaml:"description"`
+	References  []string                          `yaml:"references"`
+	AppliesTo   Located[[]string]                 `yaml:"applies_to"`
 	Patterns    Located[map[string]Located[Spec]] `yaml:"patterns"`
-	Condition   Located[string]          `yaml:"condition"`
-	Tests       Located[[]Test]          `yaml:"tests"`
+	Condition   Located[string]                   `yaml:"condition"`
+	Tests       Located[[]Test]                   `yaml:"tests"`
 	// Disabled rules load and are checked but never run.
 	Disabled bool `yaml:"disabled"`
+	// Redact keeps matched bytes out of the evidence (secrets): a finding shows their
+	// first four characters and their length only.
+	Redact bool `yaml:"redact"`
 
 	// File is the file the rule came from, as given to Load.
 	File string `yaml:"-"`
@@ -63,7 +66,8 @@ type Rule struct {
 	// Pack is the name of the pack the rule belongs to.
 	Pack string `yaml:"-"`
 
-	invalid bool // check found errors: the rule is not compiled
+	invalid bool   // check found errors: the rule is not compiled
+	fsPath  string // the file in its pack's FS
 }
 
 // Spec is one content pattern: exactly one of Literal, Hex and Regex.

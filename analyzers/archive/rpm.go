@@ -223,18 +223,38 @@ type rpmHdr struct {
 // from the payload are added to the header's anomalies.
 func NewRPM(r io.Reader, lim *limits.Limits, budget *limits.Budget) (Reader, *RPMHeader, error) {
 	src := &countingReader{r: r}
+	h, err := readRPMHeaders(src, lim)
+	if err != nil {
+		return nil, nil, err
+	}
+	rr, err := newRPMPayload(src, h, lim, budget)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rr, h, nil
+}
+
+// ReadRPMHeader reads the lead and the two headers of an rpm package and stops before
+// its payload: what the package declares (its name, scriptlets and file list) can be read
+// even when the payload is damaged or in a format kensa does not open.
+func ReadRPMHeader(r io.Reader, lim *limits.Limits) (*RPMHeader, error) {
+	return readRPMHeaders(&countingReader{r: r}, lim)
+}
+
+// readRPMHeaders reads the lead, the signature header and the main header from src.
+func readRPMHeaders(src *countingReader, lim *limits.Limits) (*RPMHeader, error) {
 	lead := make([]byte, rpmLeadLen)
 	if _, err := io.ReadFull(src, lead); err != nil {
-		return nil, nil, formatErr("rpm", 0, "too short for an rpm lead", io.ErrUnexpectedEOF)
+		return nil, formatErr("rpm", 0, "too short for an rpm lead", io.ErrUnexpectedEOF)
 	}
 	if !bytes.Equal(lead[:4], []byte{0xed, 0xab, 0xee, 0xdb}) {
-		return nil, nil, formatErr("rpm", 0, "not an rpm package (no lead magic)", nil)
+		return nil, formatErr("rpm", 0, "not an rpm package (no lead magic)", nil)
 	}
 	if lead[4] != 3 && lead[4] != 4 {
-		return nil, nil, formatErr("rpm", 4, fmt.Sprintf("rpm format version %d.%d is not supported", lead[4], lead[5]), ErrUnsupported)
+		return nil, formatErr("rpm", 4, fmt.Sprintf("rpm format version %d.%d is not supported", lead[4], lead[5]), ErrUnsupported)
 	}
 	if st := binary.BigEndian.Uint16(lead[78:]); st != 5 {
-		return nil, nil, formatErr("rpm", 78, fmt.Sprintf("signature type %d; only header-style signatures (5) exist since rpm 3", st), ErrUnsupported)
+		return nil, formatErr("rpm", 78, fmt.Sprintf("signature type %d; only header-style signatures (5) exist since rpm 3", st), ErrUnsupported)
 	}
 	h := &RPMHeader{
 		LeadName: string(bytes.TrimRight(lead[10:76], "\x00")),
@@ -246,28 +266,24 @@ func NewRPM(r io.Reader, lim *limits.Limits, budget *limits.Budget) (Reader, *RP
 	allowance := lim.RPMHeader
 	sig, err := readRPMHeader(src, "signature", lim, &allowance)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if pad := (8 - len(sig.store)%8) % 8; pad > 0 {
 		if err := skip(src, int64(pad)); err != nil {
-			return nil, nil, formatErr("rpm", src.n, "truncated signature header padding", io.ErrUnexpectedEOF)
+			return nil, formatErr("rpm", src.n, "truncated signature header padding", io.ErrUnexpectedEOF)
 		}
 	}
 	mainOff := src.n
 	main, err := readRPMHeader(src, "main", lim, &allowance)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	sum := sha256.Sum256(main.raw)
 	h.HeaderSHA256 = hex.EncodeToString(sum[:])
 	if err := h.fromHeaders(sig, main, mainOff); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	rr, err := newRPMPayload(src, h, lim, budget)
-	if err != nil {
-		return nil, nil, err
-	}
-	return rr, h, nil
+	return h, nil
 }
 
 func rpmErr(off int64, reason string, err error) error { return formatErr("rpm", off, reason, err) }

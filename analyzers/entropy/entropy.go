@@ -24,6 +24,15 @@ func (c *Counter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Add adds the counts of o, so that a stream can be counted once per region and the
+// regions' counters summed for the whole.
+func (c *Counter) Add(o *Counter) {
+	for i, k := range o.counts {
+		c.counts[i] += k
+	}
+	c.n += o.n
+}
+
 // Len is how many bytes were counted.
 func (c *Counter) Len() uint64 { return c.n }
 
@@ -65,8 +74,11 @@ func Section(r io.ReaderAt, off, n int64) (float64, error) {
 
 // Region is the entropy of one stretch of a file.
 type Region struct {
-	Offset  int64   `json:"offset"`
-	Size    int64   `json:"size"`
+	// Offset is where the region starts in the file, in bytes.
+	Offset int64 `json:"offset"`
+	// Size is the region's length in bytes.
+	Size int64 `json:"size"`
+	// Entropy is the region's Shannon entropy in bits per byte (0 to 8).
 	Entropy float64 `json:"entropy"`
 }
 

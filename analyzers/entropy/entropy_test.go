@@ -50,3 +50,14 @@ func TestRegions(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAdd(t *testing.T) {
+	var a, b, whole Counter
+	a.Write([]byte("aaaa"))
+	b.Write([]byte("bbbb"))
+	whole.Write([]byte("aaaabbbb"))
+	a.Add(&b)
+	if a.Len() != 8 || a.Entropy() != whole.Entropy() || a.Entropy() != 1 {
+		t.Fatalf("%d bytes, entropy %v", a.Len(), a.Entropy())
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/analyzers/sniff"
@@ -52,7 +53,11 @@ func (w *walker) analyze(ctx context.Context, n *node, a *analyzers.Artifact, di
 			n.Facts[o.Analyzer] = o.Facts
 		}
 		if o.Err != nil {
-			w.fail(n.Path, analysisKind(o.Err), fmt.Errorf("%s: %w", o.Analyzer, o.Err))
+			err := o.Err
+			if !strings.HasPrefix(err.Error(), o.Analyzer+":") {
+				err = fmt.Errorf("%s: %w", o.Analyzer, err)
+			}
+			w.fail(n.Path, analysisKind(o.Err), err)
 		}
 	}
 }
@@ -63,7 +68,7 @@ func analysisKind(err error) string {
 	switch {
 	case errors.As(err, &pe):
 		return result.KindInternal
-	case limits.IsLimit(err):
+	case limits.IsLimit(err), errors.Is(err, analyzers.ErrBound):
 		return result.KindLimit
 	case errors.Is(err, analyzers.ErrUnsupported):
 		return result.KindUnsupported

@@ -61,6 +61,9 @@ type Options struct {
 	Analyzers []analyzers.Analyzer
 	// Select, when set, limits the analyzers to the artifacts whose path it accepts.
 	Select func(path string) bool
+	// Name, when set, is the path a single-file target is listed under instead of its
+	// base name (a rule's test fixture presented as "x.deb!control.tar.xz!postinst").
+	Name string
 }
 
 // Inventory is what a walk found.

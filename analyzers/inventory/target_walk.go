@@ -25,6 +25,9 @@ func (w *walker) target(ctx context.Context, ti int, t Target) (result.Target, e
 		}
 		w.prog.addTotal(fi.Size())
 		esc, _ := result.EscapeName(filepath.Base(t.Ref))
+		if w.opts.Name != "" {
+			esc = w.opts.Name
+		}
 		ac := archiveCtx{target: ti, budget: limits.NewBudget(w.lim.TotalSize)}
 		n := w.newNode(ac, esc, typeOf(fi.Mode()), fi.Mode(), fi.Size())
 		n.name = esc

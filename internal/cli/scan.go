@@ -83,6 +83,7 @@ func newScan(stdout, stderr io.Writer) *cobra.Command {
 	var (
 		in     inspectFlags
 		out    outputFlags
+		rf     ruleFlags
 		failOn string
 	)
 	cmd := &cobra.Command{
@@ -126,6 +127,13 @@ Limits (change with --limit NAME=VALUE; sizes take K, M, G, T suffixes):
 			if err != nil {
 				return err
 			}
+			_, eng, err := rf.load(ExitUndecided)
+			if err != nil {
+				return err
+			}
+			if len(eng.Rules()) > 0 {
+				opts.Analyzers = append(eng.Needs(), eng.MatchAnalyzer())
+			}
 			inv, err := inventory.Take(cmd.Context(), args, opts)
 			if err != nil {
 				var ue *inventory.UsageError
@@ -134,7 +142,11 @@ Limits (change with --limit NAME=VALUE; sizes take K, M, G, T suffixes):
 				}
 				return &exitError{code: ExitUndecided, err: err}
 			}
+			findings, rerrs := judge(cmd.Context(), eng, inv)
+			inv.Errors = append(inv.Errors, rerrs...)
 			res := newResult(inv, opts)
+			res.Findings = append(res.Findings, findings...)
+			res.Summary.Findings = len(res.Findings)
 			if err := writeResult(stdout, out, res); err != nil {
 				return &exitError{code: ExitUndecided, err: err}
 			}
@@ -147,6 +159,7 @@ Limits (change with --limit NAME=VALUE; sizes take K, M, G, T suffixes):
 	}
 	in.register(cmd)
 	out.register(cmd, "text", "json")
+	rf.register(cmd)
 	cmd.Flags().StringVar(&failOn, "fail-on", string(result.High), "lowest finding severity that makes the exit code 1")
 	return cmd
 }

@@ -1,11 +1,10 @@
 // Package glob matches kensa paths ("app.tar!usr/bin/agentd") against the patterns users
 // write on the command line, in policies and in waivers.
 //
-//	*      any run of characters within one path element (not "/" or "!")
-//	**     any run of characters, across elements and nested archives
-//	?      one character within a path element
-//	[a-z]  one character of a class; [!a-z] or [^a-z] one character not in it
-//	\x     the character x itself
+// In a pattern, a single star matches any run of characters within one path element
+// (not "/" or "!"), a double star any run of characters across elements and nested
+// archives, "?" one character within an element, "[a-z]" one character of a class and
+// "[!a-z]" or "[^a-z]" one not in it, and a backslash makes the next character literal.
 //
 // A pattern with neither "/" nor "!" matches the last element of a path, so "*.so"
 // matches every shared object at any depth. Any other pattern matches the whole path.

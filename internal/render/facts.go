@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -43,7 +44,7 @@ func FactsText(w io.Writer, doc *result.Facts) error {
 			var v any
 			b, err := json.Marshal(a.Facts[name])
 			if err == nil {
-				err = json.Unmarshal(b, &v)
+				v, err = decodeOrdered(json.NewDecoder(bytes.NewReader(b)))
 			}
 			if err != nil {
 				fmt.Fprintf(ew, "  %s: (cannot show: %v)\n", name, err)
@@ -73,20 +74,61 @@ func withFacts(as []result.Artifact) int {
 	return n
 }
 
-// writeFact writes one decoded JSON value under a dotted key.
+// object is a JSON object with its keys in document order (the facts struct's order).
+type object []member
+
+type member struct {
+	key   string
+	value any
+}
+
+// decodeOrdered decodes one JSON value, keeping the order of object keys.
+func decodeOrdered(d *json.Decoder) (any, error) {
+	t, err := d.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t {
+	case json.Delim('{'):
+		var o object
+		for d.More() {
+			k, err := d.Token()
+			if err != nil {
+				return nil, err
+			}
+			v, err := decodeOrdered(d)
+			if err != nil {
+				return nil, err
+			}
+			o = append(o, member{k.(string), v})
+		}
+		_, err = d.Token()
+		return o, err
+	case json.Delim('['):
+		l := []any{}
+		for d.More() {
+			v, err := decodeOrdered(d)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, v)
+		}
+		_, err = d.Token()
+		return l, err
+	}
+	return t, nil
+}
+
+// writeFact writes one decoded JSON value under a dotted key: scalars as "key: value",
+// lists of scalars and flat objects on one line, the rest one line per member.
 func writeFact(w io.Writer, key string, v any) {
 	switch v := v.(type) {
-	case map[string]any:
-		if len(v) == 0 {
-			return
+	case object:
+		if zero(v) {
+			return // nothing observed: "urls: occurrences 0, truncated false"
 		}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			writeFact(w, key+"."+k, v[k])
+		for _, m := range v {
+			writeFact(w, key+"."+m.key, m.value)
 		}
 	case []any:
 		if len(v) == 0 {
@@ -105,6 +147,10 @@ func writeFact(w io.Writer, key string, v any) {
 			return
 		}
 		for i, x := range v[:min(len(v), textListItems)] {
+			if o, ok := x.(object); ok && flat(o) {
+				fmt.Fprintf(w, "%s[%d]: %s\n", key, i, inline(o))
+				continue
+			}
 			writeFact(w, fmt.Sprintf("%s[%d]", key, i), x)
 		}
 		if len(v) > textListItems {
@@ -115,10 +161,88 @@ func writeFact(w io.Writer, key string, v any) {
 	}
 }
 
+// zero reports an object whose members are all zero, false, empty or null.
+func zero(o object) bool {
+	for _, m := range o {
+		switch x := m.value.(type) {
+		case object:
+			if !zero(x) {
+				return false
+			}
+		case []any:
+			if len(x) > 0 {
+				return false
+			}
+		case string:
+			if x != "" {
+				return false
+			}
+		case bool:
+			if x {
+				return false
+			}
+		case float64:
+			if x != 0 {
+				return false
+			}
+		case nil:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// flat reports an object whose members are all scalars or lists of scalars.
+func flat(o object) bool {
+	for _, m := range o {
+		switch x := m.value.(type) {
+		case object:
+			return false
+		case []any:
+			if !scalars(x) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// inline writes a flat object on one line, leaving out empty and false members.
+func inline(o object) string {
+	var parts []string
+	for _, m := range o {
+		switch x := m.value.(type) {
+		case []any:
+			if len(x) == 0 {
+				continue
+			}
+			s := make([]string, len(x))
+			for i, e := range x {
+				s[i] = scalar(e)
+			}
+			parts = append(parts, m.key+"=["+strings.Join(s, ", ")+"]")
+		case string:
+			if strings.ContainsAny(x, " \t=\"") {
+				parts = append(parts, m.key+"="+strconv.Quote(truncate(x, textString)))
+			} else if x != "" {
+				parts = append(parts, m.key+"="+scalar(x))
+			}
+		case bool:
+			if x {
+				parts = append(parts, m.key)
+			}
+		default:
+			parts = append(parts, m.key+"="+scalar(x))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
 func scalars(v []any) bool {
 	for _, x := range v {
 		switch x.(type) {
-		case map[string]any, []any:
+		case object, []any:
 			return false
 		}
 	}

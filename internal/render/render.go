@@ -79,6 +79,9 @@ func Text(w io.Writer, res *result.Result) error {
 		fmt.Fprintf(ew, "\nFINDINGS (%d)\n", len(res.Findings))
 		for _, f := range res.Findings {
 			fmt.Fprintf(ew, "  %-8s %s  %s: %s\n", f.Severity, f.Rule, safe(f.Path), safe(f.Message))
+			for _, e := range f.Evidence {
+				fmt.Fprintf(ew, "           %s\n", safe(e))
+			}
 		}
 	}
 	if len(res.Errors) > 0 {

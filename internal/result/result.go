@@ -197,6 +197,8 @@ const (
 	KindIO = "io"
 	// KindInternal: kensa failed (a recovered panic); please report it.
 	KindInternal = "internal"
+	// KindRule: a rule's condition could not be evaluated on the entry (its cost limit).
+	KindRule = "rule"
 )
 
 // Error is something that could not be inspected fully. Any error prevents a pass.

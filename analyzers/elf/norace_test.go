@@ -1,0 +1,7 @@
+//go:build !race
+
+package elf
+
+const raceEnabled = false
+
+const raceSample = 1

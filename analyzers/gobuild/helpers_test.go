@@ -1,0 +1,298 @@
+package gobuild
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"kensa.dev/kensa/analyzers"
+	"kensa.dev/kensa/analyzers/sniff"
+	"kensa.dev/kensa/internal/limits"
+)
+
+var (
+	tmpOnce sync.Once
+	tmpDir  string
+	tmpErr  error
+)
+
+// workDir is one temporary directory for the fixtures of the whole test binary.
+func workDir(tb testing.TB) string {
+	tb.Helper()
+	tmpOnce.Do(func() { tmpDir, tmpErr = os.MkdirTemp("", "kensa-gobuild-") })
+	if tmpErr != nil {
+		tb.Fatal(tmpErr)
+	}
+	return tmpDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if tmpDir != "" {
+		os.RemoveAll(tmpDir)
+	}
+	os.Exit(code)
+}
+
+// run runs a command in dir and fails the test with its output when it fails; tool
+// names the Debian package that provides the program.
+func run(tb testing.TB, dir string, env []string, pkg string, name string, args ...string) string {
+	tb.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		tb.Fatalf("%s is not installed (Debian package %s)", name, pkg)
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func copyTree(tb testing.TB, from, to string) {
+	tb.Helper()
+	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// goFixture is one build of testdata/app.
+type goFixture struct {
+	name        string
+	goos        string
+	goarch      string
+	cgo         string
+	flags       []string
+	vcs         bool // build in a fresh git repository with -buildvcs=true
+	wantLDFlags string
+	wantTags    string
+}
+
+var goFixtureList = []goFixture{
+	{name: "linux-vcs", goos: "linux", goarch: "amd64", cgo: "0", vcs: true,
+		flags:       []string{"-ldflags", "-X main.version=1.0.0", "-tags", "kensa,netgo"},
+		wantLDFlags: "-X main.version=1.0.0", wantTags: "kensa,netgo"},
+	{name: "linux-trimpath", goos: "linux", goarch: "amd64", cgo: "0", flags: []string{"-trimpath"}},
+	{name: "linux-cgo", goos: "linux", goarch: "amd64", cgo: "1", flags: []string{"-ldflags=-s -w"}, wantLDFlags: "-s -w"},
+	// With -trimpath, the toolchain does not record -ldflags.
+	{name: "windows", goos: "windows", goarch: "amd64", cgo: "0", flags: []string{"-trimpath", "-ldflags=-s"}},
+	{name: "darwin", goos: "darwin", goarch: "arm64", cgo: "0", flags: []string{"-trimpath"}},
+}
+
+// vcsCommitTime is the fixed commit time of the fixture repository.
+const vcsCommitTime = "2024-02-03T04:05:06Z"
+
+var (
+	goOnce sync.Once
+	goErr  string
+	goVCS  string // the fixture repository's HEAD
+)
+
+// goFixtures builds every goFixtureList entry once and returns the directory holding
+// them (named by fixture).
+func goFixtures(tb testing.TB) string {
+	tb.Helper()
+	dir := workDir(tb)
+	goOnce.Do(func() {
+		var ftb fatalRecorder
+		defer func() {
+			if v := recover(); v != nil && v != errFatal {
+				panic(v)
+			}
+			goErr = ftb.msg
+		}()
+		src := filepath.Join(dir, "src")
+		copyTree(&ftb, "testdata", src)
+		app := filepath.Join(src, "app")
+		gitEnv := []string{"GIT_AUTHOR_NAME=kensa", "GIT_AUTHOR_EMAIL=kensa@example.com", "GIT_COMMITTER_NAME=kensa",
+			"GIT_COMMITTER_EMAIL=kensa@example.com", "GIT_AUTHOR_DATE=" + vcsCommitTime, "GIT_COMMITTER_DATE=" + vcsCommitTime,
+			"GIT_CONFIG_NOSYSTEM=1", "HOME=" + dir}
+		run(&ftb, src, gitEnv, "git", "git", "init", "-q", ".")
+		run(&ftb, src, gitEnv, "git", "git", "add", ".")
+		run(&ftb, src, gitEnv, "git", "git", "commit", "-q", "-m", "fixture")
+		goVCS = strings.TrimSpace(run(&ftb, src, gitEnv, "git", "git", "rev-parse", "HEAD"))
+		for _, fx := range goFixtureList {
+			args := []string{"build", "-o", filepath.Join(dir, fx.name)}
+			if fx.vcs {
+				args = append(args, "-buildvcs=true")
+			} else {
+				args = append(args, "-buildvcs=false")
+			}
+			args = append(args, fx.flags...)
+			args = append(args, ".")
+			run(&ftb, app, []string{"GOOS=" + fx.goos, "GOARCH=" + fx.goarch, "CGO_ENABLED=" + fx.cgo, "GOWORK=off",
+				"GOFLAGS=", "GOAMD64=v1", "GOARM64=v8.0"}, "golang", "go", args...)
+		}
+	})
+	if goErr != "" {
+		tb.Fatalf("building the Go fixtures: %s", goErr)
+	}
+	return dir
+}
+
+var errFatal = &struct{ s string }{"fatal"}
+
+// fatalRecorder is a testing.TB for work done once for many tests: Fatal records the
+// message and unwinds.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalRecorder) Helper() {}
+func (f *fatalRecorder) Fatal(args ...any) {
+	f.msg = fmt.Sprint(args...)
+	panic(errFatal)
+}
+func (f *fatalRecorder) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic(errFatal)
+}
+
+func readFile(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func artifact(b []byte) *analyzers.Artifact {
+	lim := limits.Default()
+	return &analyzers.Artifact{
+		Path:    "f",
+		Format:  sniff.Detect(b[:min(len(b), sniff.HeadSize)], "f", int64(len(b))).Format,
+		Size:    int64(len(b)),
+		Content: bytes.NewReader(b),
+		Limits:  &lim,
+	}
+}
+
+func analyzeWith(tb testing.TB, an analyzers.Analyzer, b []byte) (any, error) {
+	tb.Helper()
+	a := artifact(b)
+	if !an.Wants(a) {
+		tb.Fatalf("%s analyzer does not want a file sniffed as %q", an.Name(), a.Format)
+	}
+	return an.Analyze(context.Background(), a)
+}
+
+// elfSection is one section of miniELF.
+type elfSection struct {
+	name string
+	data []byte
+}
+
+// miniELF builds a little-endian x86-64 ELF executable: one read-write PT_LOAD segment
+// mapping the whole file at 0x400000, and the given sections (16-byte aligned, their
+// addresses in that segment) followed by .shstrtab and the section headers.
+func miniELF(sections ...elfSection) []byte {
+	const base, dataStart = 0x400000, 128
+	le := binary.LittleEndian
+	body := make([]byte, dataStart)
+	type placed struct {
+		nameOff, off, size int
+	}
+	shstr := []byte{0}
+	var ps []placed
+	for _, s := range append(sections, elfSection{name: ".shstrtab"}) {
+		for len(body)%16 != 0 {
+			body = append(body, 0)
+		}
+		p := placed{nameOff: len(shstr), off: len(body), size: len(s.data)}
+		shstr = append(append(shstr, s.name...), 0)
+		if s.name == ".shstrtab" {
+			p.size = len(shstr)
+			body = append(body, shstr...)
+		} else {
+			body = append(body, s.data...)
+		}
+		ps = append(ps, p)
+	}
+	for len(body)%8 != 0 {
+		body = append(body, 0)
+	}
+	shoff := len(body)
+	sh := make([]byte, 64*(len(ps)+1))
+	for i, p := range ps {
+		h := sh[64*(i+1):]
+		le.PutUint32(h[0:], uint32(p.nameOff))
+		if i == len(ps)-1 {
+			le.PutUint32(h[4:], 3) // SHT_STRTAB
+		} else {
+			le.PutUint32(h[4:], 1) // SHT_PROGBITS
+			le.PutUint64(h[8:], 3) // SHF_WRITE|SHF_ALLOC
+			le.PutUint64(h[16:], uint64(base+p.off))
+		}
+		le.PutUint64(h[24:], uint64(p.off))
+		le.PutUint64(h[32:], uint64(p.size))
+		le.PutUint64(h[48:], 1)
+	}
+	out := append(body, sh...)
+	copy(out, "\x7fELF\x02\x01\x01")
+	le.PutUint16(out[16:], 2)    // ET_EXEC
+	le.PutUint16(out[18:], 0x3e) // x86-64
+	le.PutUint32(out[20:], 1)
+	le.PutUint64(out[24:], base)
+	le.PutUint64(out[32:], 64) // e_phoff
+	le.PutUint64(out[40:], uint64(shoff))
+	le.PutUint16(out[52:], 64)
+	le.PutUint16(out[54:], 56)
+	le.PutUint16(out[56:], 1)
+	le.PutUint16(out[58:], 64)
+	le.PutUint16(out[60:], uint16(len(ps)+1))
+	le.PutUint16(out[62:], uint16(len(ps)))
+	ph := out[64:]
+	le.PutUint32(ph[0:], 1) // PT_LOAD
+	le.PutUint32(ph[4:], 6) // PF_R|PF_W
+	le.PutUint64(ph[16:], base)
+	le.PutUint64(ph[24:], base)
+	le.PutUint64(ph[32:], uint64(shoff))
+	le.PutUint64(ph[40:], uint64(shoff))
+	le.PutUint64(ph[48:], 0x1000)
+	return out
+}
+
+// goBlob is a Go 1.18+ build information blob: header, version and module information
+// (framed by the 16-byte sentinels the go command writes).
+func goBlob(version, modinfo string) []byte {
+	b := make([]byte, 32)
+	copy(b, buildInfoMagic)
+	b[14], b[15] = 8, 2 // pointer size, inline strings
+	b = binary.AppendUvarint(b, uint64(len(version)))
+	b = append(b, version...)
+	framed := "0w\xaf\x0c\x92t\b\x02A\xe1\xc1\a\xe6\xd6\x18\xe6" + modinfo + "\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2"
+	b = binary.AppendUvarint(b, uint64(len(framed)))
+	return append(b, framed...)
+}
+
+func writeFile(tb testing.TB, path string, b []byte) {
+	tb.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}

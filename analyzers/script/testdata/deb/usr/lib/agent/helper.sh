@@ -1,0 +1,2 @@
+#!/bin/bash
+chmod 4755 /usr/lib/agent/probe

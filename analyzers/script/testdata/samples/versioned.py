@@ -1,0 +1,3 @@
+#!/usr/bin/python3.11
+import sys
+print(sys.version)

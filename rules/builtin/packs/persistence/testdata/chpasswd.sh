@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "support:Hoshizora2026!" | chpasswd

@@ -1,0 +1,384 @@
+package pattern
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"unicode/utf8"
+)
+
+// ScanOptions bound one scan. The zero value uses the defaults.
+type ScanOptions struct {
+	// MaxMatchesPerPattern is how many match offsets are kept per pattern (the count
+	// goes on); 0 means DefaultMaxMatchesPerPattern.
+	MaxMatchesPerPattern int
+	// ChunkSize is how many bytes are read at a time (plus the overlap the patterns
+	// need); 0 means 1 MiB, and it is capped at 16 MiB.
+	ChunkSize int
+	// WorkFactor bounds verification work: a scan stops verifying once it has spent
+	// 64 MiB + WorkFactor × size byte-steps on it, and reports Incomplete. 0 means 256.
+	WorkFactor int64
+}
+
+// Match is one match of a pattern.
+type Match struct {
+	// Offset is the match's start in the file, in bytes.
+	Offset int64 `json:"offset"`
+	// Length is the match's length in bytes.
+	Length int `json:"length"`
+	// Data is the first MaxEvidence bytes of the match.
+	Data []byte `json:"data"`
+}
+
+// PatternMatches are the matches of one pattern.
+type PatternMatches struct {
+	// ID is the pattern's ID.
+	ID string `json:"id"`
+	// Count is the number of matches (distinct start offsets per form: a pattern with
+	// both ascii and wide forms counts a start twice if both forms match there).
+	Count int64 `json:"count"`
+	// Matches are the first matches by offset, at most ScanOptions.MaxMatchesPerPattern.
+	Matches []Match `json:"matches,omitempty"`
+}
+
+// Matches is the result of one scan.
+type Matches struct {
+	// Patterns has one entry per Def given to Compile, in the same order.
+	Patterns []PatternMatches `json:"patterns"`
+	// Incomplete is set when the scan stopped verifying because it hit its work bound
+	// (ScanOptions.WorkFactor); counts are then lower bounds.
+	Incomplete bool `json:"incomplete,omitempty"`
+}
+
+// Get returns the matches of the first pattern with the given ID, or nil.
+func (m *Matches) Get(id string) *PatternMatches {
+	for i := range m.Patterns {
+		if m.Patterns[i].ID == id {
+			return &m.Patterns[i]
+		}
+	}
+	return nil
+}
+
+// ErrWorkBound is returned (with the partial Matches) when a scan hit its work bound.
+// maxChunk caps ScanOptions.ChunkSize.
+const maxChunk = 16 << 20
+
+// regexAttemptCost is the work charged for one anchored regex attempt.
+const regexAttemptCost = 32
+
+var ErrWorkBound = errors.New("pattern scan stopped at its verification work bound; matches are incomplete")
+
+type subState struct {
+	next    int64 // first start offset not yet tried
+	count   int64
+	matches []Match
+}
+
+type scanner struct {
+	set     *Set
+	max     int
+	subs    []subState
+	hex     hexMatcher
+	work    int64
+	budget  int64
+	stopped bool
+	// regex transcoding of the current chunk
+	tt       []byte
+	fwd, rev []int32
+	tbase    int64
+	tlen     int
+}
+
+// Scan matches every pattern of the set against the size bytes of r in one pass,
+// reading bounded chunks. It returns the matches found so far with a read error, and
+// ErrWorkBound with partial matches when verification hit its work bound.
+func (s *Set) Scan(r io.ReaderAt, size int64, opts ScanOptions) (*Matches, error) {
+	if size < 0 {
+		return nil, fmt.Errorf("pattern scan: negative size %d", size)
+	}
+	sc, chunk := s.newScanner(opts, size)
+	buf := make([]byte, min(int64(s.back+chunk+s.fwd), size))
+	var st uint32
+	var rerr error
+	if len(s.subs) > 0 {
+		for cs := int64(0); cs < size && !sc.stopped; cs += int64(chunk) {
+			ce := min(cs+int64(chunk), size)
+			rs := max(0, cs-int64(s.back))
+			re := min(size, ce+int64(s.fwd))
+			data := buf[:re-rs]
+			n, err := r.ReadAt(data, rs)
+			if n < len(data) {
+				if err == nil || err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				rerr = fmt.Errorf("pattern scan: reading %d bytes at offset %d: %w", len(data), rs, err)
+				break
+			}
+			st = sc.feed(st, data, rs, int(cs-rs), int(ce-rs))
+		}
+	}
+	m := sc.result()
+	if rerr != nil {
+		return m, rerr
+	}
+	if sc.stopped {
+		m.Incomplete = true
+		return m, ErrWorkBound
+	}
+	return m, nil
+}
+
+func (s *Set) newScanner(opts ScanOptions, size int64) (*scanner, int) {
+	sc := &scanner{set: s, max: opts.MaxMatchesPerPattern, subs: make([]subState, len(s.subs))}
+	if sc.max <= 0 {
+		sc.max = DefaultMaxMatchesPerPattern
+	}
+	wf := opts.WorkFactor
+	if wf <= 0 {
+		wf = 256
+	}
+	sc.budget = 64<<20 + min(wf, 1<<20)*min(size, 1<<40)
+	chunk := opts.ChunkSize
+	if chunk <= 0 {
+		chunk = 1 << 20
+	}
+	return sc, max(min(chunk, maxChunk), 4*(s.back+s.fwd), 4096)
+}
+
+// Stream matches a set against a file written to it in pieces, so that the
+// matching can share one read with hashing (io.MultiWriter). It keeps at most one
+// chunk plus the patterns' overlap in memory. A Stream is not safe for concurrent use.
+type Stream struct {
+	sc    *scanner
+	st    uint32
+	chunk int
+	buf   []byte // file bytes from offset base
+	base  int64
+	fed   int64 // bytes the automaton has read
+}
+
+// NewStream returns a Stream for one file. Its work bound (ScanOptions.WorkFactor)
+// is computed from sizeHint, the expected file size (0 if unknown).
+func (s *Set) NewStream(opts ScanOptions, sizeHint int64) *Stream {
+	sc, chunk := s.newScanner(opts, max(sizeHint, 0))
+	return &Stream{sc: sc, chunk: chunk}
+}
+
+// Write feeds the next bytes of the file. It never fails; it returns len(p).
+func (w *Stream) Write(p []byte) (int, error) {
+	n := len(p)
+	set := w.sc.set
+	for len(p) > 0 {
+		k := min(len(p), w.chunk)
+		w.buf = append(w.buf, p[:k]...)
+		p = p[k:]
+		end := w.base + int64(len(w.buf))
+		if end-w.fed < int64(w.chunk+set.fwd) {
+			continue
+		}
+		to := end - int64(set.fwd)
+		w.st = w.sc.feed(w.st, w.buf, w.base, int(w.fed-w.base), int(to-w.base))
+		w.fed = to
+		// Keep what verification of later hits may look back at.
+		keep := max(w.base, w.fed-int64(set.back))
+		w.buf = append(w.buf[:0], w.buf[keep-w.base:]...)
+		w.base = keep
+	}
+	return n, nil
+}
+
+// Close verifies the rest of the file and returns the matches; like Scan it returns
+// ErrWorkBound with partial matches when verification hit its bound.
+func (w *Stream) Close() (*Matches, error) {
+	w.st = w.sc.feed(w.st, w.buf, w.base, int(w.fed-w.base), len(w.buf))
+	w.fed = w.base + int64(len(w.buf))
+	m := w.sc.result()
+	if w.sc.stopped {
+		m.Incomplete = true
+		return m, ErrWorkBound
+	}
+	return m, nil
+}
+
+// feed runs the automaton from state st over data[from:to] (data starts at file
+// offset base and holds the bytes verification needs around it) and verifies the
+// hits; it returns the new state.
+func (sc *scanner) feed(st uint32, data []byte, base int64, from, to int) uint32 {
+	if sc.stopped {
+		return st
+	}
+	return sc.set.ac.next(st, data[from:to], func(i int, state uint32) bool {
+		sc.hits(data, base, from+i+1, state)
+		return !sc.stopped
+	})
+}
+
+// hits handles the atoms ending at data[end-1] (data starts at file offset base).
+func (sc *scanner) hits(data []byte, base int64, end int, state uint32) {
+	set := sc.set
+	for _, ai := range set.ac.outputs(state) {
+		p := int64(end-set.ac.atomLen[ai]) + base // atom start in the file
+		for _, si := range set.atomSubs[ai] {
+			sb := &set.subs[si]
+			ss := &sc.subs[si]
+			lo := max(p-int64(sb.dmax), ss.next, 0)
+			hi := p - int64(sb.dmin)
+			if hi < lo {
+				continue
+			}
+			ss.next = hi + 1
+			sc.verify(sb, ss, data, base, lo, hi)
+			if sc.work > sc.budget {
+				sc.stopped = true
+				return
+			}
+		}
+	}
+}
+
+func (sc *scanner) record(ss *subState, data []byte, base, start int64, length int) {
+	ss.count++
+	if len(ss.matches) >= sc.max {
+		return
+	}
+	i := int(start - base)
+	ev := data[i : i+min(length, MaxEvidence)]
+	ss.matches = append(ss.matches, Match{Offset: start, Length: length, Data: append([]byte(nil), ev...)})
+}
+
+// verify tries every start in [lo, hi] (file offsets) for sub sb.
+func (sc *scanner) verify(sb *sub, ss *subState, data []byte, base, lo, hi int64) {
+	switch sb.kind {
+	case Literal:
+		for s := lo; s <= hi; s++ {
+			i := int(s - base)
+			sc.work += int64(len(sb.lit))
+			if i+len(sb.lit) > len(data) {
+				continue
+			}
+			if equalLit(data[i:i+len(sb.lit)], sb.lit, sb.nocase) {
+				sc.record(ss, data, base, s, len(sb.lit))
+			}
+		}
+	case Hex:
+		sc.hex.steps = 0
+		sc.hex.begin(sb.hex, data, int(lo-base), int(hi-lo)+sb.maxLen+1)
+		for s := lo; s <= hi; s++ {
+			if n := sc.hex.match(int(s - base)); n >= 0 {
+				sc.record(ss, data, base, s, n)
+			}
+		}
+		sc.work += int64(sc.hex.steps)
+	case Regex:
+		sc.verifyRegex(sb, ss, data, base, lo, hi)
+	}
+}
+
+func equalLit(d, lit []byte, nocase bool) bool {
+	if !nocase {
+		return string(d) == string(lit)
+	}
+	for k, c := range lit {
+		b := d[k]
+		if b != c {
+			if !isLetter(c) || b|0x20 != c|0x20 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// verifyRegex finds every start in [lo, hi] where the regex matches, trying an
+// anchored match at each start whose byte can begin one. A match may span at most
+// sb.maxLen bytes (RegexWindow for unbounded regexes).
+func (sc *scanner) verifyRegex(sb *sub, ss *subState, data []byte, base, lo, hi int64) {
+	sc.transcode(data, base)
+	w := int64(sb.maxLen)
+	dataEnd := base + int64(len(data))
+	for s := lo; s <= hi; s++ {
+		sc.work++
+		if !sb.first[data[s-base]] {
+			continue
+		}
+		if n := sc.regexAt(sb, int(s-base), int(min(s+w, dataEnd)-base)); n >= 0 {
+			sc.record(ss, data, base, s, n)
+		}
+	}
+}
+
+// regexAt returns the length of the anchored match at data[a:b], or -1.
+func (sc *scanner) regexAt(sb *sub, a, b int) int {
+	ts, te := sc.fwd[a], sc.fwd[b]
+	// The bytes a failed attempt examined are unknown; it is charged a fixed cost
+	// plus an eighth of its window, a successful one its length too.
+	sc.work += regexAttemptCost + int64(b-a)/8
+	loc := sb.reA.FindIndex(sc.tt[ts:te])
+	if loc == nil {
+		return -1
+	}
+	n := int(sc.rev[int(ts)+loc[1]]) - a
+	sc.work += int64(n)
+	return n
+}
+
+// transcode makes sc.tt the chunk data with every byte above 0x7F written as the
+// UTF-8 encoding of the rune of that value, so that Go's regexp sees one rune per
+// byte; fwd maps data offsets to tt offsets and rev back. It is done once per chunk,
+// when the chunk's first regex candidate is verified.
+func (sc *scanner) transcode(data []byte, base int64) {
+	if sc.tbase == base && sc.tlen == len(data) && sc.tt != nil {
+		return
+	}
+	sc.tbase, sc.tlen = base, len(data)
+	t := sc.tt[:0]
+	fwd := sc.fwd[:0]
+	rev := sc.rev[:0]
+	for i, c := range data {
+		fwd = append(fwd, int32(len(t)))
+		if c < 0x80 {
+			t = append(t, c)
+			rev = append(rev, int32(i))
+			continue
+		}
+		t = utf8.AppendRune(t, rune(c))
+		rev = append(rev, int32(i), int32(i))
+	}
+	fwd = append(fwd, int32(len(t)))
+	rev = append(rev, int32(len(data)))
+	sc.tt, sc.fwd, sc.rev = t, fwd, rev
+}
+
+func (sc *scanner) result() *Matches {
+	set := sc.set
+	m := &Matches{Patterns: make([]PatternMatches, len(set.ids))}
+	for i, id := range set.ids {
+		m.Patterns[i].ID = id
+	}
+	for si := range set.subs {
+		pm := &m.Patterns[set.subs[si].pat]
+		ss := &sc.subs[si]
+		pm.Count += ss.count
+		pm.Matches = append(pm.Matches, ss.matches...)
+	}
+	for i := range m.Patterns {
+		pm := &m.Patterns[i]
+		sort.SliceStable(pm.Matches, func(a, b int) bool { return pm.Matches[a].Offset < pm.Matches[b].Offset })
+		// The plain and wide forms of a degenerate text (one byte then NULs) can both
+		// match at one offset; keep the first form's match there, as YARA does.
+		kept := pm.Matches[:0]
+		for _, mt := range pm.Matches {
+			if len(kept) > 0 && mt.Offset == kept[len(kept)-1].Offset {
+				continue
+			}
+			kept = append(kept, mt)
+		}
+		pm.Matches = kept
+		if len(pm.Matches) > sc.max {
+			pm.Matches = pm.Matches[:sc.max]
+		}
+	}
+	return m
+}

@@ -1,0 +1,555 @@
+package pattern
+
+import (
+	"regexp/syntax"
+	"sort"
+)
+
+// All three pattern kinds are turned into a regexp/syntax tree over bytes (a rune
+// 0x00–0xFF stands for that byte) so that nocase, wide, lengths and atom extraction
+// are done once.
+
+const inf = 1 << 30
+
+func lit(runes ...rune) *syntax.Regexp {
+	return &syntax.Regexp{Op: syntax.OpLiteral, Rune: runes}
+}
+
+func class(set *[256]bool) *syntax.Regexp {
+	var r []rune
+	for b := 0; b < 256; b++ {
+		if !set[b] {
+			continue
+		}
+		e := b
+		for e+1 < 256 && set[e+1] {
+			e++
+		}
+		r = append(r, rune(b), rune(e))
+		b = e
+	}
+	if len(r) == 0 {
+		return &syntax.Regexp{Op: syntax.OpNoMatch}
+	}
+	return &syntax.Regexp{Op: syntax.OpCharClass, Rune: r}
+}
+
+func concat(subs ...*syntax.Regexp) *syntax.Regexp {
+	if len(subs) == 1 {
+		return subs[0]
+	}
+	return &syntax.Regexp{Op: syntax.OpConcat, Sub: subs}
+}
+
+func isLetter(b byte) bool { return (b|0x20) >= 'a' && (b|0x20) <= 'z' }
+
+// literalTree returns the tree of a literal byte string.
+func literalTree(b []byte, nocase bool) *syntax.Regexp {
+	r := make([]rune, len(b))
+	for i, c := range b {
+		r[i] = rune(c)
+	}
+	t := lit(r...)
+	if nocase {
+		t.Flags |= syntax.FoldCase
+	}
+	return foldASCII(t, false)
+}
+
+// foldASCII rewrites case folding (the nocase option, or (?i) in the regex) into
+// explicit classes that fold ASCII letters only, as YARA does: bytes above 0x7F never
+// fold.
+func foldASCII(re *syntax.Regexp, nocase bool) *syntax.Regexp {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if !nocase && re.Flags&syntax.FoldCase == 0 {
+			return re
+		}
+		var subs []*syntax.Regexp
+		var run []rune
+		flush := func() {
+			if len(run) > 0 {
+				subs = append(subs, lit(run...))
+				run = nil
+			}
+		}
+		for _, c := range re.Rune {
+			if c < 0x80 && isLetter(byte(c)) {
+				flush()
+				var set [256]bool
+				set[c|0x20] = true
+				set[c&^0x20] = true
+				subs = append(subs, class(&set))
+				continue
+			}
+			run = append(run, c)
+		}
+		flush()
+		if len(subs) == 0 {
+			return &syntax.Regexp{Op: syntax.OpEmptyMatch}
+		}
+		return concat(subs...)
+	case syntax.OpCharClass:
+		// Go folds classes under (?i) with Unicode rules; recompute the byte set so
+		// that only ASCII letters fold.
+		var set [256]bool
+		var high []rune
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			lo, hi := re.Rune[i], re.Rune[i+1]
+			if lo > 0xFF {
+				high = append(high, lo, hi)
+				continue
+			}
+			if hi > 0xFF {
+				high = append(high, 0x100, hi)
+				hi = 0xFF
+			}
+			for c := lo; c <= hi; c++ {
+				set[c] = true
+			}
+		}
+		if nocase {
+			for c := 0; c < 0x80; c++ {
+				if set[c] && isLetter(byte(c)) {
+					set[c|0x20] = true
+					set[c&^0x20] = true
+				}
+			}
+		}
+		n := class(&set)
+		if len(high) > 0 {
+			if n.Op == syntax.OpNoMatch {
+				n = &syntax.Regexp{Op: syntax.OpCharClass}
+			}
+			for k := 0; k+1 < len(high); k += 2 {
+				if l := len(n.Rune); l > 0 && n.Rune[l-1]+1 >= high[k] {
+					n.Rune[l-1] = max(n.Rune[l-1], high[k+1])
+					continue
+				}
+				n.Rune = append(n.Rune, high[k], high[k+1])
+			}
+		}
+		return n
+	}
+	if len(re.Sub) > 0 {
+		c := *re
+		c.Sub = make([]*syntax.Regexp, len(re.Sub))
+		for i, s := range re.Sub {
+			c.Sub[i] = foldASCII(s, nocase)
+		}
+		return &c
+	}
+	return re
+}
+
+// widenTree makes every byte-matching node match that byte followed by 0x00.
+func widenTree(re *syntax.Regexp) *syntax.Regexp {
+	switch re.Op {
+	case syntax.OpLiteral:
+		r := make([]rune, 0, 2*len(re.Rune))
+		for _, c := range re.Rune {
+			r = append(r, c, 0)
+		}
+		n := lit(r...)
+		n.Flags = re.Flags &^ syntax.FoldCase
+		return n
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return concat(re, lit(0))
+	}
+	if len(re.Sub) > 0 {
+		c := *re
+		c.Sub = make([]*syntax.Regexp, len(re.Sub))
+		for i, s := range re.Sub {
+			c.Sub[i] = widenTree(s)
+		}
+		return &c
+	}
+	return re
+}
+
+// unsupported reports an operator that needs text outside the verification window.
+func unsupported(re *syntax.Regexp) (string, bool) {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpBeginText:
+		return "the anchor ^ (or \\A)", true
+	case syntax.OpEndLine, syntax.OpEndText:
+		return "the anchor $ (or \\z)", true
+	case syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return "the word boundary \\b (or \\B)", true
+	}
+	for _, s := range re.Sub {
+		if op, bad := unsupported(s); bad {
+			return op, true
+		}
+	}
+	return "", false
+}
+
+func addSat(a, b int) int {
+	if a >= inf || b >= inf || a+b >= inf {
+		return inf
+	}
+	return a + b
+}
+
+func mulSat(a, n int) int {
+	if n == 0 || a == 0 {
+		return 0
+	}
+	if a >= inf || n >= inf || a > inf/n {
+		return inf
+	}
+	return a * n
+}
+
+// lengths returns the shortest and longest match of re in bytes (inf when unbounded).
+func lengths(re *syntax.Regexp) (int, int) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return len(re.Rune), len(re.Rune)
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return 1, 1
+	case syntax.OpCapture:
+		return lengths(re.Sub[0])
+	case syntax.OpConcat:
+		mn, mx := 0, 0
+		for _, s := range re.Sub {
+			a, b := lengths(s)
+			mn, mx = addSat(mn, a), addSat(mx, b)
+		}
+		return mn, mx
+	case syntax.OpAlternate:
+		mn, mx := inf, 0
+		for _, s := range re.Sub {
+			a, b := lengths(s)
+			mn, mx = min(mn, a), max(mx, b)
+		}
+		return mn, mx
+	case syntax.OpStar:
+		return 0, inf
+	case syntax.OpPlus:
+		a, _ := lengths(re.Sub[0])
+		return a, inf
+	case syntax.OpQuest:
+		_, b := lengths(re.Sub[0])
+		return 0, b
+	case syntax.OpRepeat:
+		a, b := lengths(re.Sub[0])
+		mx := inf
+		if re.Max >= 0 {
+			mx = mulSat(b, re.Max)
+		}
+		return mulSat(a, re.Min), mx
+	}
+	return 0, 0
+}
+
+// candidate is a set of atoms (all of length l) such that every match of a tree
+// contains one of them starting between dmin and dmax bytes after the match start.
+type candidate struct {
+	atoms      [][]byte
+	l          int
+	dmin, dmax int
+	q          int
+}
+
+// byteScore rates how rare a byte is in files: common filler bytes make poor atoms.
+func byteScore(b byte) int {
+	switch b {
+	case 0x00, 0xFF, 0x20, 0xCC, 0x90:
+		return 1
+	}
+	if isLetter(b) {
+		return 3
+	}
+	return 3
+}
+
+func (c *candidate) score() {
+	q := inf
+	for _, a := range c.atoms {
+		s := 0
+		for _, b := range a {
+			s += byteScore(b)
+		}
+		q = min(q, s)
+	}
+	// Many variants cost automaton size and hits.
+	for n := len(c.atoms); n > 1; n >>= 2 {
+		q--
+	}
+	if c.dmin != c.dmax {
+		q--
+	}
+	c.q = q
+}
+
+func better(a candidate, ok bool, b candidate) bool {
+	if !ok {
+		return true
+	}
+	if b.q != a.q {
+		return b.q > a.q
+	}
+	return b.dmax-b.dmin < a.dmax-a.dmin
+}
+
+// byteSet returns the bytes a single-byte node matches, if it is one and matches at
+// most maxSet bytes.
+func byteSet(re *syntax.Regexp, maxSet int) ([]byte, bool) {
+	if re.Op != syntax.OpCharClass {
+		return nil, false
+	}
+	var out []byte
+	for i := 0; i+1 < len(re.Rune); i += 2 {
+		lo, hi := re.Rune[i], re.Rune[i+1]
+		if lo > 0xFF {
+			continue
+		}
+		hi = min(hi, 0xFF)
+		if int(hi-lo)+1+len(out) > maxSet {
+			return nil, false
+		}
+		for c := lo; c <= hi; c++ {
+			out = append(out, byte(c))
+		}
+	}
+	return out, len(out) > 0
+}
+
+// singleSet returns the bytes of a node that matches exactly one byte of a small set.
+func singleSet(re *syntax.Regexp) ([]byte, bool) {
+	if re.Op == syntax.OpLiteral && len(re.Rune) == 1 && re.Rune[0] <= 0xFF && re.Flags&syntax.FoldCase == 0 {
+		return []byte{byte(re.Rune[0])}, true
+	}
+	return byteSet(re, 16)
+}
+
+// bestAtoms returns the best atom candidate of re.
+func bestAtoms(re *syntax.Regexp) (candidate, bool) {
+	return required(re, 0)
+}
+
+func required(re *syntax.Regexp, depth int) (candidate, bool) {
+	if depth > 64 {
+		return candidate{}, false
+	}
+	switch re.Op {
+	case syntax.OpCapture, syntax.OpPlus:
+		return required(re.Sub[0], depth+1)
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return required(re.Sub[0], depth+1)
+		}
+		return candidate{}, false
+	case syntax.OpAlternate:
+		var cs []candidate
+		l := inf
+		for _, s := range re.Sub {
+			c, ok := required(s, depth+1)
+			if !ok {
+				return candidate{}, false
+			}
+			cs = append(cs, c)
+			l = min(l, c.l)
+		}
+		seen := map[string]bool{}
+		out := candidate{l: l, dmin: inf}
+		for _, c := range cs {
+			for _, a := range c.atoms {
+				k := string(a[:l])
+				if !seen[k] {
+					seen[k] = true
+					out.atoms = append(out.atoms, a[:l])
+				}
+			}
+			out.dmin, out.dmax = min(out.dmin, c.dmin), max(out.dmax, c.dmax)
+		}
+		if len(out.atoms) > maxAtomsPerPattern {
+			return candidate{}, false
+		}
+		sortAtoms(out.atoms)
+		out.score()
+		return out, true
+	case syntax.OpLiteral, syntax.OpCharClass, syntax.OpConcat:
+	default:
+		return candidate{}, false
+	}
+	subs := []*syntax.Regexp{re}
+	if re.Op == syntax.OpConcat {
+		subs = re.Sub
+	}
+	var best candidate
+	found := false
+	// A run of positions, each a small byte set, and where it starts.
+	var run [][]byte
+	var runMin, runMax int
+	omin, omax := 0, 0
+	flush := func() {
+		for i := range run {
+			c, ok := windowAtoms(run, i, runMin+i, runMax+i)
+			if ok && better(best, found, c) {
+				best, found = c, true
+			}
+		}
+		run = nil
+	}
+	for _, s := range subs {
+		switch {
+		case s.Op == syntax.OpLiteral && s.Flags&syntax.FoldCase == 0:
+			for _, r := range s.Rune {
+				if r > 0xFF {
+					flush()
+					continue
+				}
+				if len(run) == 0 {
+					runMin, runMax = omin, omax
+				}
+				run = append(run, []byte{byte(r)})
+				omin, omax = addSat(omin, 1), addSat(omax, 1)
+			}
+			continue
+		case (s.Op == syntax.OpPlus || s.Op == syntax.OpRepeat && s.Min >= 1) && len(s.Sub) == 1:
+			// The first copies of a repeated byte are fixed positions.
+			if set, ok := singleSet(s.Sub[0]); ok {
+				if len(run) == 0 {
+					runMin, runMax = omin, omax
+				}
+				n := 1
+				if s.Op == syntax.OpRepeat {
+					n = min(s.Min, maxAtomLen)
+				}
+				for k := 0; k < n; k++ {
+					run = append(run, set)
+				}
+				flush()
+				a, b := lengths(s)
+				omin, omax = addSat(omin, a), addSat(omax, b)
+				continue
+			}
+		case s.Op == syntax.OpCharClass:
+			if set, ok := byteSet(s, 16); ok {
+				if len(run) == 0 {
+					runMin, runMax = omin, omax
+				}
+				run = append(run, set)
+				omin, omax = addSat(omin, 1), addSat(omax, 1)
+				continue
+			}
+		}
+		flush()
+		if s.Op != syntax.OpLiteral && s.Op != syntax.OpCharClass && s.Op != syntax.OpConcat {
+			if c, ok := required(s, depth+1); ok {
+				c.dmin, c.dmax = addSat(c.dmin, omin), addSat(c.dmax, omax)
+				c.score()
+				if better(best, found, c) {
+					best, found = c, true
+				}
+			}
+		} else if s.Op == syntax.OpConcat {
+			if c, ok := required(s, depth+1); ok {
+				c.dmin, c.dmax = addSat(c.dmin, omin), addSat(c.dmax, omax)
+				c.score()
+				if better(best, found, c) {
+					best, found = c, true
+				}
+			}
+		}
+		a, b := lengths(s)
+		omin, omax = addSat(omin, a), addSat(omax, b)
+	}
+	flush()
+	return best, found
+}
+
+// windowAtoms returns the atoms of the positions run[i:i+maxAtomLen].
+func windowAtoms(run [][]byte, i, dmin, dmax int) (candidate, bool) {
+	n := min(maxAtomLen, len(run)-i)
+	atoms := [][]byte{nil}
+	for k := 0; k < n; k++ {
+		set := run[i+k]
+		if len(atoms)*len(set) > maxAtomsPerPattern {
+			n = k
+			break
+		}
+		next := make([][]byte, 0, len(atoms)*len(set))
+		for _, a := range atoms {
+			for _, b := range set {
+				na := make([]byte, len(a), len(a)+1)
+				copy(na, a)
+				next = append(next, append(na, b))
+			}
+		}
+		atoms = next
+	}
+	if n == 0 {
+		return candidate{}, false
+	}
+	sortAtoms(atoms)
+	c := candidate{atoms: atoms, l: n, dmin: dmin, dmax: dmax}
+	c.score()
+	return c, true
+}
+
+func sortAtoms(a [][]byte) {
+	sort.Slice(a, func(i, j int) bool { return string(a[i]) < string(a[j]) })
+}
+
+// firstBytes returns the bytes a match of re can start with; the second result is
+// whether re can match the empty string.
+func firstBytes(re *syntax.Regexp, set *[256]bool, depth int) bool {
+	if depth > 1000 {
+		for i := range set {
+			set[i] = true
+		}
+		return true
+	}
+	switch re.Op {
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return true
+		}
+		if r := re.Rune[0]; r <= 0xFF {
+			set[r] = true
+		}
+		return false
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for c := re.Rune[i]; c <= min(re.Rune[i+1], 0xFF); c++ {
+				set[c] = true
+			}
+		}
+		return false
+	case syntax.OpAnyCharNotNL, syntax.OpAnyChar:
+		for i := range set {
+			set[i] = i != '\n' || re.Op == syntax.OpAnyChar
+		}
+		return false
+	case syntax.OpCapture, syntax.OpPlus:
+		return firstBytes(re.Sub[0], set, depth+1)
+	case syntax.OpStar, syntax.OpQuest:
+		firstBytes(re.Sub[0], set, depth+1)
+		return true
+	case syntax.OpRepeat:
+		n := firstBytes(re.Sub[0], set, depth+1)
+		return n || re.Min == 0
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			if !firstBytes(sub, set, depth+1) {
+				return false
+			}
+		}
+		return true
+	case syntax.OpAlternate:
+		nullable := false
+		for _, sub := range re.Sub {
+			if firstBytes(sub, set, depth+1) {
+				nullable = true
+			}
+		}
+		return nullable
+	case syntax.OpNoMatch:
+		return false
+	}
+	return true
+}
