@@ -10,7 +10,7 @@ TOOLS     := $(GO) tool -modfile=tools/go.mod
 FUZZTIME  ?= 30s
 GOVULNDB  ?= ../shared/testdata/govulndb
 
-.PHONY: help build test lint fuzz bench fixtures rule-fixtures run vuln clean
+.PHONY: help build test lint fuzz bench fixtures rule-fixtures corpus-check run vuln clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,13 @@ $(EXAMPLE)/install.sh: $(shell find testdata/example internal/fixture -type f)
 
 rule-fixtures: ## rebuild the binary fixtures of the built-in rule packs (committed)
 	./testdata/rule-fixtures/build.sh
+
+CORPUS    ?= /usr/bin /usr/sbin /usr/lib/x86_64-linux-gnu $(shell go env GOROOT)/bin $(shell go env GOROOT)/pkg/tool
+
+corpus-check: build ## scan this machine's system binaries: how often do the rules fire on ordinary software?
+	@mkdir -p build
+	-@$(BIN) scan -q $(CORPUS) --format json -o build/corpus.json
+	$(GO) run ./internal/corpuscheck build/corpus.json
 
 run: build fixtures ## build kensa and inspect the example delivery
 	@echo "\$$ kensa scan $(EXAMPLE)"

@@ -53,6 +53,8 @@ type Hits struct {
 	Offsets []int64
 	// Samples are the matched bytes at the first offsets, shortened, for evidence.
 	Samples []string
+	// FirstLength is the length of the first match.
+	FirstLength int
 }
 
 // Input is everything a rule can judge about one artifact.
@@ -246,9 +248,13 @@ func (e *Engine) Needs() []analyzers.Analyzer {
 			}
 		}
 	}
+	// Analyzers that can place a pattern match in a section run when patterns do, so that
+	// findings say where in a binary they matched.
+	locate := len(e.patternFormats) > 0
 	var out []analyzers.Analyzer
 	for _, a := range e.analyzers {
-		if used[a.Name()] {
+		_, sections := a.Schema().(interface{ SectionAt(int64) string })
+		if used[a.Name()] || (locate && sections) {
 			out = append(out, a)
 		}
 	}
@@ -367,6 +373,7 @@ func (e *Engine) evaluate(ctx context.Context, c *compiled, in *Input) (*result.
 		}
 		if len(h.Offsets) > 0 {
 			ev += fmt.Sprintf(", first at offset %d", h.Offsets[0])
+			f.Matches = append(f.Matches, result.Match{Pattern: name, Offset: h.Offsets[0], Length: h.FirstLength, Section: sectionAt(in.Facts, h.Offsets[0])})
 		}
 		if len(h.Samples) > 0 {
 			if c.Redact {
@@ -387,6 +394,19 @@ func (e *Engine) evaluate(ctx context.Context, c *compiled, in *Input) (*result.
 		f.Evidence = append(f.Evidence[:maxEvidence], fmt.Sprintf("… %d more", len(f.Evidence)-maxEvidence))
 	}
 	return f, nil
+}
+
+// sectionAt names the section of a binary that holds offset off, from whichever facts
+// can tell.
+func sectionAt(facts map[string]any, off int64) string {
+	for _, f := range facts {
+		if s, ok := f.(interface{ SectionAt(int64) string }); ok {
+			if name := s.SectionAt(off); name != "" {
+				return name
+			}
+		}
+	}
+	return ""
 }
 
 // factEvidence quotes the facts the condition read, with the values they had: every

@@ -86,6 +86,9 @@ func hitsOf(ms *pattern.Matches) map[string]Hits {
 			continue
 		}
 		h := Hits{Count: int(p.Count)}
+		if len(p.Matches) > 0 {
+			h.FirstLength = p.Matches[0].Length
+		}
 		for _, m := range p.Matches {
 			h.Offsets = append(h.Offsets, m.Offset)
 			if len(h.Samples) < 3 {

@@ -283,3 +283,14 @@ type PackerSign struct {
 	// UPX0").
 	Evidence string `json:"evidence"`
 }
+
+// SectionAt names the section whose bytes hold file offset off, or "" when none does
+// (nobits sections hold no bytes). Rules use it to say where a pattern matched.
+func (f *Facts) SectionAt(off int64) string {
+	for _, s := range f.Sections {
+		if s.Type != "nobits" && s.Size > 0 && uint64(off) >= s.Offset && uint64(off)-s.Offset < s.Size {
+			return s.Name
+		}
+	}
+	return ""
+}

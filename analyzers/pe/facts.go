@@ -330,3 +330,14 @@ type Countersignature struct {
 	// Signer is the time-stamping certificate's subject, when it is embedded.
 	Signer string `json:"signer,omitempty"`
 }
+
+// SectionAt names the section whose raw data holds file offset off, or "" when none does
+// (the headers, the overlay). Rules use it to say where a pattern matched.
+func (f *Facts) SectionAt(off int64) string {
+	for _, s := range f.Sections {
+		if s.RawSize > 0 && off >= int64(s.RawOffset) && off-int64(s.RawOffset) < int64(s.RawSize) {
+			return s.Name
+		}
+	}
+	return ""
+}

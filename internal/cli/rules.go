@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"kensa.dev/kensa/analyzers/registry"
+	"kensa.dev/kensa/internal/glob"
 	"kensa.dev/kensa/rules"
 )
 
@@ -19,17 +20,46 @@ import (
 type ruleFlags struct {
 	dirs      []string
 	noBuiltin bool
+	disable   []string
 }
 
 func (f *ruleFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.dirs, "rules", nil, "also load the rule pack in this directory (repeatable)")
 	cmd.Flags().BoolVar(&f.noBuiltin, "no-builtin", false, "do not load the built-in rule packs")
+	cmd.Flags().StringArrayVar(&f.disable, "disable", nil, "do not run the rules whose id matches this glob (repeatable): hardening/**, backdoor/netcat-exec")
+}
+
+// disableRules marks the rules --disable names; a pattern that names no rule is a
+// mistake worth stopping for.
+func (f *ruleFlags) disableRules(packs []*rules.Pack) error {
+	for _, d := range f.disable {
+		g, err := glob.Compile(d)
+		if err != nil {
+			return usagef("--disable: %v", err)
+		}
+		n := 0
+		for _, p := range packs {
+			for _, r := range p.Rules {
+				if g.Match(r.ID.Value) {
+					r.Disabled = true
+					n++
+				}
+			}
+		}
+		if n == 0 {
+			return usagef("--disable %q matches no loaded rule; 'kensa rules list' lists them", d)
+		}
+	}
+	return nil
 }
 
 // load reads and compiles the packs. A problem in a pack is an exitError with code 1
 // for lint and 2 elsewhere.
 func (f *ruleFlags) load(problemCode int) ([]*rules.Pack, *rules.Engine, error) {
 	packs, lerr := rules.Load(rules.Sources{Builtin: !f.noBuiltin, Dirs: f.dirs}, registry.Names())
+	if err := f.disableRules(packs); err != nil {
+		return nil, nil, err
+	}
 	// Compile even when loading found problems: the rules that loaded are checked too,
 	// so that one run lists every problem.
 	eng, cerr := rules.Compile(packs, registry.All())

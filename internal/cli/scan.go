@@ -14,6 +14,7 @@ import (
 	"kensa.dev/kensa/internal/render"
 	"kensa.dev/kensa/internal/result"
 	"kensa.dev/kensa/internal/version"
+	"kensa.dev/kensa/rules"
 )
 
 // inspectFlags are the flags of every command that walks a delivery.
@@ -147,7 +148,7 @@ Limits (change with --limit NAME=VALUE; sizes take K, M, G, T suffixes):
 			res := newResult(inv, opts)
 			res.Findings = append(res.Findings, findings...)
 			res.Summary.Findings = len(res.Findings)
-			if err := writeResult(stdout, out, res); err != nil {
+			if err := writeResult(stdout, out, res, ruleInfos(eng)); err != nil {
 				return &exitError{code: ExitUndecided, err: err}
 			}
 			if !in.quiet && out.output != "" {
@@ -158,7 +159,7 @@ Limits (change with --limit NAME=VALUE; sizes take K, M, G, T suffixes):
 		},
 	}
 	in.register(cmd)
-	out.register(cmd, "text", "json")
+	out.register(cmd, "text", "json", "sarif", "markdown")
 	rf.register(cmd)
 	cmd.Flags().StringVar(&failOn, "fail-on", string(result.High), "lowest finding severity that makes the exit code 1")
 	return cmd
@@ -214,11 +215,23 @@ func newResult(inv *inventory.Inventory, opts inventory.Options) *result.Result 
 	return res
 }
 
+// ruleInfos describes the rules an engine ran, for the reports.
+func ruleInfos(eng *rules.Engine) []render.RuleInfo {
+	var out []render.RuleInfo
+	for _, r := range eng.Rules() {
+		sev, _ := result.ParseSeverity(r.Severity.Value)
+		out = append(out, render.RuleInfo{ID: r.ID.Value, Title: r.Title, Description: r.Description, Severity: sev, References: r.References})
+	}
+	return out
+}
+
 // writeResult renders res in the chosen format to the output file or stdout.
-func writeResult(stdout io.Writer, out outputFlags, res *result.Result) error {
+func writeResult(stdout io.Writer, out outputFlags, res *result.Result, rules []render.RuleInfo) error {
 	render := map[string]func(io.Writer, *result.Result) error{
-		"json": render.JSON,
-		"text": render.Text,
+		"json":     render.JSON,
+		"text":     render.Text,
+		"sarif":    func(w io.Writer, r *result.Result) error { return render.SARIF(w, r, rules) },
+		"markdown": func(w io.Writer, r *result.Result) error { return render.Markdown(w, r, rules) },
 	}[out.format]
 	if out.output == "" {
 		return render(stdout, res)

@@ -164,6 +164,17 @@ type Finding struct {
 	Path     string   `json:"path"`
 	Message  string   `json:"message"`
 	Evidence []string `json:"evidence,omitempty"`
+	// Matches locate the rule's patterns in the file: the first match of each.
+	Matches []Match `json:"matches,omitempty"`
+}
+
+// Match is where a pattern matched in a file.
+type Match struct {
+	Pattern string `json:"pattern"`
+	Offset  int64  `json:"offset"`
+	Length  int    `json:"length"`
+	// Section names the ELF or PE section holding the match, when there is one.
+	Section string `json:"section,omitempty"`
 }
 
 // Check status values.

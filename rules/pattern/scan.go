@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"unicode/utf8"
 )
 
 // ScanOptions bound one scan. The zero value uses the defaults.
@@ -333,21 +332,33 @@ func (sc *scanner) transcode(data []byte, base int64) {
 		return
 	}
 	sc.tbase, sc.tlen = base, len(data)
-	t := sc.tt[:0]
-	fwd := sc.fwd[:0]
-	rev := sc.rev[:0]
+	// Sized once for the worst case (every byte above 0x7F takes two), then filled by
+	// index: this runs over every byte of every chunk that has a regex candidate.
+	need := 2*len(data) + 1
+	if cap(sc.tt) < need {
+		sc.tt = make([]byte, need)
+		sc.rev = make([]int32, need)
+	}
+	if cap(sc.fwd) < len(data)+1 {
+		sc.fwd = make([]int32, len(data)+1)
+	}
+	t, fwd, rev := sc.tt[:need], sc.fwd[:len(data)+1], sc.rev[:need]
+	j := 0
 	for i, c := range data {
-		fwd = append(fwd, int32(len(t)))
+		fwd[i] = int32(j)
 		if c < 0x80 {
-			t = append(t, c)
-			rev = append(rev, int32(i))
+			t[j] = c
+			rev[j] = int32(i)
+			j++
 			continue
 		}
-		t = utf8.AppendRune(t, rune(c))
-		rev = append(rev, int32(i), int32(i))
+		t[j], t[j+1] = 0xC0|c>>6, 0x80|c&0x3F
+		rev[j], rev[j+1] = int32(i), int32(i)
+		j += 2
 	}
-	fwd = append(fwd, int32(len(t)))
-	rev = append(rev, int32(len(data)))
+	fwd[len(data)] = int32(j)
+	rev[j] = int32(len(data))
+	t, rev = t[:j], rev[:j+1]
 	sc.tt, sc.fwd, sc.rev = t, fwd, rev
 }
 

@@ -44,3 +44,10 @@ printf 'payload appended after the signed content' >> $win/signed-appended.exe
 cp $win/signed.exe $win/signed-tampered.exe
 printf '\314' | dd of=$win/signed-tampered.exe bs=1 seek=1536 conv=notrunc 2>/dev/null
 wcc -o $win/wx-section.exe $src/wx-win.c 2>/dev/null
+
+# Each build.d/*.sh builds the fixtures of more packs, with the same helpers and variables
+# (src, packs, cc, wcc, and tmp, a scratch directory removed at the end).
+for part in "$src"/build.d/*.sh; do
+  [ -e "$part" ] || continue
+  . "$part"
+done

@@ -1,0 +1,85 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"kensa.dev/kensa/internal/limits"
+	"kensa.dev/kensa/internal/result"
+)
+
+// Markdown writes res as a Markdown report: the targets, a summary, the findings with
+// their evidence, and what could not be inspected. Text from the delivery is escaped so
+// that it cannot inject Markdown or HTML.
+func Markdown(w io.Writer, res *result.Result, rules []RuleInfo) error {
+	ew := &errWriter{w: w}
+	titles := map[string]RuleInfo{}
+	for _, r := range rules {
+		titles[r.ID] = r
+	}
+	fmt.Fprintf(ew, "# kensa scan\n\n")
+	targets := res.Targets
+	if len(targets) == 0 {
+		targets = []result.Target{res.Target}
+	}
+	fmt.Fprintf(ew, "| target | kind | digest |\n|---|---|---|\n")
+	for _, t := range targets {
+		fmt.Fprintf(ew, "| %s | %s | `%s` |\n", md(t.Input), t.Kind, t.Digest)
+	}
+	s := res.Summary
+	fmt.Fprintf(ew, "\n%d artifacts (%d files, %s), **%d findings**, **%d errors**; kensa %s.\n",
+		s.Artifacts, s.Files, limits.HumanSize(s.Bytes), s.Findings, s.Errors, md(res.Tool.Version))
+
+	if len(res.Findings) > 0 {
+		counts := map[result.Severity]int{}
+		for _, f := range res.Findings {
+			counts[f.Severity]++
+		}
+		fmt.Fprintf(ew, "\n## Findings\n\n| severity | count |\n|---|---|\n")
+		for _, sev := range []result.Severity{result.Critical, result.High, result.Medium, result.Low, result.Info} {
+			if counts[sev] > 0 {
+				fmt.Fprintf(ew, "| %s | %d |\n", sev, counts[sev])
+			}
+		}
+		fmt.Fprintf(ew, "\n| severity | rule | file | finding |\n|---|---|---|---|\n")
+		for _, f := range res.Findings {
+			fmt.Fprintf(ew, "| %s | `%s` | `%s` | %s |\n", f.Severity, f.Rule, code(f.Path), md(f.Message))
+		}
+		for _, f := range res.Findings {
+			fmt.Fprintf(ew, "\n### %s: %s\n\n", f.Rule, md(f.Message))
+			fmt.Fprintf(ew, "- file: `%s`\n- severity: %s\n", code(f.Path), f.Severity)
+			if r, ok := titles[f.Rule]; ok {
+				fmt.Fprintf(ew, "- why: %s\n", md(strings.Join(strings.Fields(r.Description), " ")))
+				if len(r.References) > 0 {
+					fmt.Fprintf(ew, "- references: %s\n", md(strings.Join(r.References, ", ")))
+				}
+			}
+			if len(f.Evidence) > 0 {
+				fmt.Fprintf(ew, "- evidence:\n")
+				for _, e := range f.Evidence {
+					fmt.Fprintf(ew, "  - `%s`\n", code(e))
+				}
+			}
+		}
+	}
+	if len(res.Errors) > 0 {
+		fmt.Fprintf(ew, "\n## Not inspected fully (%d)\n\n| kind | path | error |\n|---|---|---|\n", len(res.Errors))
+		for _, e := range res.Errors {
+			fmt.Fprintf(ew, "| %s | `%s` | %s |\n", e.Kind, code(e.Path), md(e.Error))
+		}
+	}
+	return ew.err
+}
+
+// md escapes text for a Markdown table cell or paragraph.
+func md(s string) string {
+	s = safe(s)
+	r := strings.NewReplacer(`\`, `\\`, "|", `\|`, "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`, "\n", " ")
+	return r.Replace(s)
+}
+
+// code prepares text for an inline code span: no backticks, pipes or newlines.
+func code(s string) string {
+	return strings.NewReplacer("`", "'", "|", `\|`, "\n", " ").Replace(safe(s))
+}
