@@ -12,6 +12,7 @@ cc -fPIE -pie -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wl,-z,relro,-z,now -
 cc -fno-pie -no-pie -o $packs/hardening/testdata/no-pie.elf $src/plain.c
 cc -fPIE -pie -Wl,-z,relro,-z,now -z execstack -o $packs/hardening/testdata/execstack.elf $src/plain.c
 cc -fPIE -pie -fno-stack-protector -Wl,-z,norelro -o $packs/hardening/testdata/no-relro-no-canary.elf $src/plain.c
+cc -fPIE -pie -Wl,-z,relro,-z,now -Wl,-rpath,/tmp/casemgr/lib:. -o $packs/hardening/testdata/rpath-writable.elf $src/plain.c
 cc -shared -fPIC -o $packs/backdoor/testdata/libpreload.so $src/preload.c -ldl
 cc -shared -fPIC -o $packs/backdoor/testdata/libutil.so $src/libutil.c
 # A writable and executable segment (code in a section marked "awx"), and the same file
@@ -29,6 +30,12 @@ win=$packs/windows/testdata
 wcc() { x86_64-w64-mingw32-gcc -O2 -s "$@"; }
 wcc -o $win/plain.exe $src/plain.c
 wcc -Wl,--disable-dynamicbase,--disable-nxcompat,--disable-high-entropy-va -o $win/no-mitigations.exe $src/plain.c
+# mingw cannot build with Control Flow Guard: a copy of plain.exe with the GUARD_CF bit
+# (0x4000) set in DllCharacteristics stands in for a CFG build.
+cp $win/plain.exe $win/cfg-flag.exe
+peoff=$(od -An -tu4 -j60 -N4 $win/cfg-flag.exe | tr -d ' ')
+hi=$(od -An -tu1 -j$((peoff + 95)) -N1 $win/cfg-flag.exe | tr -d ' ')
+printf "\\$(printf %o $((hi | 0x40)))" | dd of=$win/cfg-flag.exe bs=1 seek=$((peoff + 95)) conv=notrunc 2>/dev/null
 wcc -o $win/inject.exe $src/inject.c
 wcc -o $win/keylog.exe $src/keylog.c
 tmp=$(mktemp -d)
