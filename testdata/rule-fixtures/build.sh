@@ -13,7 +13,7 @@ cc -fno-pie -no-pie -o $packs/hardening/testdata/no-pie.elf $src/plain.c
 cc -fPIE -pie -Wl,-z,relro,-z,now -z execstack -o $packs/hardening/testdata/execstack.elf $src/plain.c
 cc -fPIE -pie -fno-stack-protector -Wl,-z,norelro -o $packs/hardening/testdata/no-relro-no-canary.elf $src/plain.c
 cc -fPIE -pie -Wl,-z,relro,-z,now -Wl,-rpath,/tmp/casemgr/lib:. -o $packs/hardening/testdata/rpath-writable.elf $src/plain.c
-cc -shared -fPIC -o $packs/backdoor/testdata/libpreload.so $src/preload.c -ldl
+cc -shared -fPIC -o $packs/backdoor/testdata/libpreload.so analyzers/elf/testdata/preload.c -ldl
 cc -shared -fPIC -o $packs/backdoor/testdata/libutil.so $src/libutil.c
 # A writable and executable segment (code in a section marked "awx"), and the same file
 # with the marks UPX leaves (its magic and banners) appended, standing in for a packed
