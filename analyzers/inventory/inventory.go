@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -25,6 +26,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"kensa.dev/kensa/analyzers"
+	"kensa.dev/kensa/analyzers/archive"
 	"kensa.dev/kensa/internal/limits"
 	"kensa.dev/kensa/internal/result"
 )
@@ -64,6 +66,11 @@ type Options struct {
 	// Name, when set, is the path a single-file target is listed under instead of its
 	// base name (a rule's test fixture presented as "x.deb!control.tar.xz!postinst").
 	Name string
+	// Keep makes the walk keep every file's bytes readable after it ends (Stored), for
+	// consumers that need them again, such as the SBOM catalogers: files of a directory
+	// are read again from where they are, files from inside archives and images are
+	// copied once into a private store while the walk reads them. Call Close to remove it.
+	Keep bool
 }
 
 // Inventory is what a walk found.
@@ -73,6 +80,21 @@ type Inventory struct {
 	Errors    []result.Error
 	// Hidden counts image files hidden by later layers (listed only with AllLayers).
 	Hidden int
+	// Stored, with Options.Keep, says where each artifact's bytes can be read: Stored[i]
+	// belongs to Artifacts[i].
+	Stored []Stored
+
+	store *store
+}
+
+// Close removes the copies kept for Options.Keep.
+func (inv *Inventory) Close() error {
+	if inv == nil || inv.store == nil {
+		return nil
+	}
+	err := os.RemoveAll(inv.store.dir)
+	inv.store = nil
+	return err
 }
 
 // Take walks every input and returns the inventory of all of them. It returns an error
@@ -95,6 +117,19 @@ func Take(ctx context.Context, inputs []string, opts Options) (*Inventory, error
 	}
 	w := newWalker(opts)
 	defer w.close()
+	if opts.Keep {
+		st, err := newStore(opts.Scratch)
+		if err != nil {
+			return nil, fmt.Errorf("cannot make the directory for kept files: %w", err)
+		}
+		w.store = st
+	}
+	ok := false
+	defer func() {
+		if !ok && w.store != nil {
+			os.RemoveAll(w.store.dir)
+		}
+	}()
 	stop := w.prog.start(opts.Progress)
 	defer stop()
 
@@ -111,6 +146,11 @@ func Take(ctx context.Context, inputs []string, opts Options) (*Inventory, error
 	}
 	multi := len(targets) > 1
 	inv.Hidden = int(w.hidden.Load())
+	type kept struct {
+		a result.Artifact
+		s Stored
+	}
+	var all []kept
 	for _, n := range w.nodes {
 		if n.drop {
 			continue
@@ -120,12 +160,28 @@ func Take(ctx context.Context, inputs []string, opts Options) (*Inventory, error
 			t := n.target
 			a.Target = &t
 		}
-		inv.Artifacts = append(inv.Artifacts, a)
+		s := n.stored
+		if s.File == "" && w.store != nil && a.Type == archive.Hardlink.String() && a.Digest != "" {
+			// A hard link's bytes are those of the file it links to, kept by digest.
+			if k, ok := w.store.kept(a.Digest); ok {
+				s = k
+			}
+		}
+		all = append(all, kept{a, s})
 	}
-	slices.SortStableFunc(inv.Artifacts, func(a, b result.Artifact) int {
+	slices.SortStableFunc(all, func(x, y kept) int {
+		a, b := x.a, y.a
 		return cmp.Or(cmp.Compare(deref(a.Target), deref(b.Target)), cmp.Compare(a.Path, b.Path),
 			cmp.Compare(deref(a.Layer), deref(b.Layer)))
 	})
+	for _, k := range all {
+		inv.Artifacts = append(inv.Artifacts, k.a)
+		if w.store != nil {
+			inv.Stored = append(inv.Stored, k.s)
+		}
+	}
+	inv.store = w.store
+	ok = true
 	inv.Errors = w.errs
 	slices.SortStableFunc(inv.Errors, func(a, b result.Error) int {
 		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Error, b.Error))
@@ -146,6 +202,7 @@ type walker struct {
 	opts    Options
 	lim     *limits.Limits
 	scratch scratch
+	store   *store // set with Options.Keep
 	prog    progress
 	entries atomic.Int64
 	hidden  atomic.Int64 // image files hidden by later layers
@@ -175,6 +232,8 @@ type node struct {
 	name string
 	// drop marks a node left out of the squashed view.
 	drop bool
+	// stored is where its bytes were kept (Options.Keep).
+	stored Stored
 }
 
 func (w *walker) add(n *node) {

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -63,8 +64,18 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 	n.Interpreter = det.Interpreter
 	sinks := []io.Writer{h, counter}
 	art := w.wants(n, det)
+	var kw *keepWriter
+	if w.store != nil {
+		n.stored.MIME = mimeOf(head)
+		if e.disk == nil {
+			// Keep the bytes for after the walk; the analyzers read the kept copy too.
+			kw = w.store.writer(w.lim)
+			defer kw.discard()
+			sinks = append(sinks, kw)
+		}
+	}
 	var sp *spoolWriter
-	if art != nil && e.disk == nil {
+	if art != nil && e.disk == nil && kw == nil {
 		// Keep a copy while the bytes stream past, for the analyzers' random access.
 		sp = w.scratch.newSpool(w.lim)
 		defer sp.free()
@@ -94,9 +105,39 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 		w.fail(n.Path, result.KindMalformed, fmt.Errorf("header declares %d bytes, content has %d", n.Size, counter.n))
 	}
 	n.Size = counter.n
-	if art != nil {
-		w.analyze(ctx, n, art, e.disk, sp)
+	disk := e.disk
+	switch {
+	case kw != nil:
+		f, err := kw.commit(n.Digest, n.stored.MIME)
+		if err != nil {
+			w.fail(n.Path, storeKind(err), fmt.Errorf("could not keep this file for reading after the walk: %w", err))
+			return
+		}
+		n.stored.File = f
+		if art != nil {
+			kf, err := os.Open(f)
+			if err != nil {
+				w.fail(n.Path, result.KindIO, err)
+				return
+			}
+			defer kf.Close()
+			disk = kf
+		}
+	case w.store != nil && e.disk != nil:
+		if abs, err := filepath.Abs(e.disk.Name()); err == nil {
+			n.stored.File = abs
+		}
 	}
+	if art != nil {
+		w.analyze(ctx, n, art, disk, sp)
+	}
+}
+
+func storeKind(err error) string {
+	if limits.IsLimit(err) {
+		return result.KindLimit
+	}
+	return result.KindIO
 }
 
 func isContainer(f sniff.Format) bool {

@@ -50,7 +50,9 @@ func Text(w io.Writer, res *result.Result) error {
 	if image {
 		header += "\tLAYER"
 	}
-	fmt.Fprintln(tw, header)
+	if len(res.Artifacts) > 0 {
+		fmt.Fprintln(tw, header)
+	}
 	for _, a := range res.Artifacts {
 		format := a.Format
 		if a.Interpreter != "" {
