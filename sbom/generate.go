@@ -27,6 +27,55 @@ type Options struct {
 	ToolVersion string
 	// Parallelism is how many catalogers run at once; 0 means one per CPU.
 	Parallelism int
+	// Prepared, when set, is what Prepare started building while the inventory was
+	// taken; without it Generate builds it first.
+	Prepared *Prepared
+}
+
+// Prepared holds what cataloging needs regardless of the delivery (syft's license
+// scanner, which takes seconds of CPU to build), built in the background.
+type Prepared struct {
+	done chan struct{}
+	ctx  context.Context
+	err  error
+}
+
+// Prepare starts building what cataloging needs, so that it overlaps the walk of the
+// delivery (which keeps one core busy per layer). Pass the result in Options.Prepared.
+func Prepare(ctx context.Context) *Prepared {
+	p := &Prepared{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.ctx, p.err = syft.SetContextLicenseScanner(context.Background(), cataloging.DefaultLicenseConfig())
+	}()
+	return p
+}
+
+// licenseContext returns ctx carrying the prepared license scanner.
+func (p *Prepared) licenseContext(ctx context.Context) (context.Context, error) {
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	return valuesFrom{ctx, p.ctx}, nil
+}
+
+// valuesFrom is ctx (its deadline, cancellation and values) with the values of another
+// context behind its own.
+type valuesFrom struct {
+	context.Context
+	more context.Context
+}
+
+func (v valuesFrom) Value(key any) any {
+	if x := v.Context.Value(key); x != nil {
+		return x
+	}
+	return v.more.Value(key)
 }
 
 // SBOM is what Generate found: syft's model of the delivery's packages, plus what kensa
@@ -109,8 +158,11 @@ func Generate(ctx context.Context, inv *inventory.Inventory, opts Options) (*SBO
 	cfg = cfg.WithoutFiles()
 
 	// One license scanner for every filesystem: building it costs seconds.
-	ctx, err = syft.SetContextLicenseScanner(ctx, cfg.Licenses)
-	if err != nil {
+	prep := opts.Prepared
+	if prep == nil {
+		prep = Prepare(ctx)
+	}
+	if ctx, err = prep.licenseContext(ctx); err != nil {
 		return nil, err
 	}
 	var out *syftsbom.SBOM

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 
 	stfile "github.com/anchore/stereoscope/pkg/file"
 	"github.com/anchore/stereoscope/pkg/filetree"
@@ -42,7 +40,7 @@ type fsys struct {
 	tree    *filetree.FileTree
 	index   filetree.Index
 	search  filetree.Searcher
-	content map[stfile.ID]string
+	content map[stfile.ID]inventory.Stored
 	layerOf map[stfile.ID]string
 	kensa   map[stfile.ID]string // the inventory path of each entry
 }
@@ -54,7 +52,7 @@ func newFsys(prefix string, layers map[int]string) *fsys {
 	return &fsys{
 		prefix: prefix, realPath: real, layers: layers,
 		tree: filetree.New(), index: filetree.NewIndex(),
-		content: map[stfile.ID]string{}, layerOf: map[stfile.ID]string{}, kensa: map[stfile.ID]string{},
+		content: map[stfile.ID]inventory.Stored{}, layerOf: map[stfile.ID]string{}, kensa: map[stfile.ID]string{},
 	}
 }
 
@@ -97,7 +95,7 @@ func (r *fsys) add(local string, a *result.Artifact, s inventory.Stored) error {
 		MIMEType:        s.MIME,
 	})
 	if typ == stfile.TypeRegular && s.File != "" {
-		r.content[ref.ID()] = s.File
+		r.content[ref.ID()] = s
 	}
 	if a.Layer != nil {
 		r.layerOf[ref.ID()] = r.layers[*a.Layer]
@@ -189,13 +187,11 @@ func (r *fsys) FileContentsByLocation(loc file.Location) (io.ReadCloser, error) 
 	if !ok {
 		return nil, fmt.Errorf("no file at %q", loc.FullNestedPath())
 	}
-	name, ok := r.content[res.ID()]
+	st, ok := r.content[res.ID()]
 	if !ok {
 		return nil, fmt.Errorf("the bytes of %q were not kept", loc.FullNestedPath())
 	}
-	// O_NOFOLLOW: a directory target's file replaced by a link since the walk is not
-	// followed out of it.
-	return os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	return st.Open()
 }
 
 // FileMetadataByLocation describes a file.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"kensa.dev/kensa/analyzers"
@@ -27,10 +26,9 @@ func (w *walker) wants(n *node, det sniff.Result) *analyzers.Artifact {
 	return a
 }
 
-// analyze runs the analyzers over n's bytes: the file itself when it is on disk,
-// otherwise the copy kept while it was read.
-func (w *walker) analyze(ctx context.Context, n *node, a *analyzers.Artifact, disk *os.File, sp *spoolWriter) {
-	var ra io.ReaderAt = disk
+// analyze runs the analyzers over n's bytes: the file itself when it is on disk (ra),
+// otherwise the copy kept while it was read (ra from the store, or sp).
+func (w *walker) analyze(ctx context.Context, n *node, a *analyzers.Artifact, ra io.ReaderAt, sp *spoolWriter) {
 	if sp != nil {
 		r, size, err := sp.reader()
 		if err != nil {

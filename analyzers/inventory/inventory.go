@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -92,7 +91,7 @@ func (inv *Inventory) Close() error {
 	if inv == nil || inv.store == nil {
 		return nil
 	}
-	err := os.RemoveAll(inv.store.dir)
+	err := inv.store.close()
 	inv.store = nil
 	return err
 }
@@ -127,9 +126,11 @@ func Take(ctx context.Context, inputs []string, opts Options) (*Inventory, error
 	ok := false
 	defer func() {
 		if !ok && w.store != nil {
-			os.RemoveAll(w.store.dir)
+			w.store.close()
 		}
 	}()
+	// Analyses beside the walk read the store: they end before it is closed.
+	defer w.analyses.Wait()
 	stop := w.prog.start(opts.Progress)
 	defer stop()
 
@@ -141,6 +142,7 @@ func Take(ctx context.Context, inputs []string, opts Options) (*Inventory, error
 		}
 		inv.Targets = append(inv.Targets, rt)
 	}
+	w.analyses.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -204,8 +206,12 @@ type walker struct {
 	scratch scratch
 	store   *store // set with Options.Keep
 	prog    progress
-	entries atomic.Int64
-	hidden  atomic.Int64 // image files hidden by later layers
+
+	// analyses run beside the walk over kept copies (see analyzeLater).
+	analyses      sync.WaitGroup
+	analysisSlots chan struct{}
+	entries       atomic.Int64
+	hidden        atomic.Int64 // image files hidden by later layers
 
 	mu    sync.Mutex
 	nodes []*node
@@ -214,7 +220,7 @@ type walker struct {
 }
 
 func newWalker(opts Options) *walker {
-	w := &walker{opts: opts, lim: &opts.Limits}
+	w := &walker{opts: opts, lim: &opts.Limits, analysisSlots: make(chan struct{}, max(opts.Jobs, 1))}
 	w.scratch.parent = opts.Scratch
 	return w
 }

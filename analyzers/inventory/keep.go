@@ -2,11 +2,13 @@ package inventory
 
 import (
 	"errors"
-	"io/fs"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/gabriel-vasile/mimetype"
 
@@ -16,23 +18,72 @@ import (
 // Stored says where the bytes of one artifact can be read again after the walk, when the
 // walk kept them (Options.Keep).
 type Stored struct {
-	// File is a file on disk with the artifact's bytes: the original file of a directory
-	// or file target, or the copy kept in the inventory's store. Empty for entries without
-	// content (directories, links to nothing, devices) and for files that could not be kept.
-	File string
+	// File is the file on disk holding the artifact's bytes: the original file of a
+	// directory or file target, or one of the inventory's pack files, at Offset. Empty for
+	// entries without content (directories, links, devices) and files that could not be
+	// kept.
+	File   string
+	Offset int64
+	Size   int64
 	// MIME is the media type detected from the first bytes, as syft and stereoscope
 	// detect it ("application/x-sharedlib"); empty for an empty file.
 	MIME string
+
+	pack   *os.File // the open pack holding the bytes, when they were copied
+	inPack bool
 }
 
-// store keeps the bytes of every file read from inside an archive or image, named by
-// their sha256 digest so that identical files are kept once. It lives in its own private
-// directory (mode 0700) until Inventory.Close.
+// ReadSeekCloser is what Open returns.
+type ReadSeekCloser interface {
+	io.Reader
+	io.ReaderAt
+	io.Seeker
+	io.Closer
+}
+
+// Open reads the kept bytes. It does not follow a symbolic link put in place of a
+// directory target's file since the walk. Valid until Inventory.Close.
+func (s Stored) Open() (ReadSeekCloser, error) {
+	if s.inPack {
+		if s.Size == 0 {
+			return section{io.NewSectionReader(emptyReader{}, 0, 0)}, nil
+		}
+		return section{io.NewSectionReader(s.pack, s.Offset, s.Size)}, nil
+	}
+	if s.File == "" {
+		return nil, errors.New("the bytes of this entry were not kept")
+	}
+	f, err := os.OpenFile(s.File, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+type section struct{ *io.SectionReader }
+
+type emptyReader struct{}
+
+func (emptyReader) ReadAt([]byte, int64) (int, error) { return 0, io.EOF }
+
+func (section) Close() error { return nil }
+
+// store keeps the bytes of every file read from inside an archive or image in pack
+// files: append-only files in a private directory (mode 0700), one per writer at a time,
+// so that keeping a file costs its writes and no more. Identical content is kept once.
+// Everything is removed by Inventory.Close.
 type store struct {
 	dir string
 
-	mu   sync.Mutex
-	mime map[string]string // by digest, for hard links
+	mu       sync.Mutex
+	free     []*packFile
+	packs    []*packFile
+	byDigest map[string]Stored
+}
+
+type packFile struct {
+	f    *os.File
+	size int64
 }
 
 func newStore(parent string) (*store, error) {
@@ -40,92 +91,118 @@ func newStore(parent string) (*store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &store{dir: dir, mime: map[string]string{}}, nil
+	return &store{dir: dir, byDigest: map[string]Stored{}}, nil
 }
 
-// file is where content with the given sha256 digest ("sha256:HEX") is kept.
-func (s *store) file(digest string) string {
-	hex, ok := strings.CutPrefix(digest, "sha256:")
-	if !ok || len(hex) != 64 || strings.ContainsAny(hex, "/\\.") {
-		return ""
+// take lends a pack to one writer.
+func (s *store) take() (*packFile, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := len(s.free); n > 0 {
+		p := s.free[n-1]
+		s.free = s.free[:n-1]
+		return p, nil
 	}
-	return filepath.Join(s.dir, hex)
+	f, err := os.OpenFile(filepath.Join(s.dir, fmt.Sprintf("pack-%d", len(s.packs))), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	p := &packFile{f: f}
+	s.packs = append(s.packs, p)
+	return p, nil
 }
 
-// keepWriter copies an entry's bytes into the store while the walk reads them. Like the
+func (s *store) give(p *packFile) {
+	s.mu.Lock()
+	s.free = append(s.free, p)
+	s.mu.Unlock()
+}
+
+func (s *store) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.packs {
+		p.f.Close()
+	}
+	s.packs, s.free = nil, nil
+	return os.RemoveAll(s.dir)
+}
+
+// kept returns what is kept for a digest, if anything.
+func (s *store) kept(digest string) (Stored, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.byDigest[digest]
+	return st, ok
+}
+
+// keepWriter appends an entry's bytes to a pack while the walk reads them. Like the
 // spool, it never fails a write, so that it can sit beside the digest in a stream; a
 // failure is reported by commit.
 type keepWriter struct {
-	s   *store
-	lim *limits.Limits
-	f   *os.File
-	n   int64
-	err error
+	s     *store
+	lim   *limits.Limits
+	p     *packFile
+	start int64
+	n     int64
+	err   error
 }
 
 func (s *store) writer(lim *limits.Limits) *keepWriter { return &keepWriter{s: s, lim: lim} }
 
-func (k *keepWriter) Write(p []byte) (int, error) {
+func (k *keepWriter) Write(b []byte) (int, error) {
 	if k.err != nil {
-		return len(p), nil
+		return len(b), nil
 	}
-	if k.n+int64(len(p)) > k.lim.FileSize {
+	if k.n+int64(len(b)) > k.lim.FileSize {
 		k.err = &limits.Error{Limit: "file-size", Value: k.lim.FileSize, What: "this entry"}
-		return len(p), nil
+		return len(b), nil
 	}
-	if k.f == nil {
-		k.f, k.err = os.CreateTemp(k.s.dir, "part-")
-		if k.err != nil {
-			return len(p), nil
+	if k.p == nil {
+		if k.p, k.err = k.s.take(); k.err != nil {
+			return len(b), nil
 		}
+		k.start = k.p.size
 	}
-	k.n += int64(len(p))
-	if _, err := k.f.Write(p); err != nil {
+	m, err := k.p.f.WriteAt(b, k.start+k.n)
+	k.n += int64(m)
+	if err != nil {
 		k.err = err
 	}
-	return len(p), nil
+	return len(b), nil
 }
 
-// commit names what was written after its digest and returns the kept file.
-func (k *keepWriter) commit(digest, mime string) (string, error) {
-	final := k.s.file(digest)
-	if k.f == nil && k.err == nil {
-		// Nothing was written: the empty file.
-		k.f, k.err = os.CreateTemp(k.s.dir, "part-")
-	}
+// commit records what was written under its digest and returns where it is kept.
+func (k *keepWriter) commit(digest, mime string) (Stored, error) {
+	defer k.release()
 	if k.err != nil {
-		k.discard()
-		return "", k.err
-	}
-	tmp := k.f.Name()
-	if err := k.f.Close(); err != nil {
-		os.Remove(tmp)
-		return "", err
-	}
-	k.f = nil
-	if final == "" {
-		os.Remove(tmp)
-		return "", errors.New("bad digest " + digest)
-	}
-	// The same bytes may have been kept already, possibly at this very moment by
-	// another file: a link that exists is as good as ours.
-	err := os.Link(tmp, final)
-	os.Remove(tmp)
-	if err != nil && !errors.Is(err, fs.ErrExist) {
-		return "", err
+		return Stored{}, k.err
 	}
 	k.s.mu.Lock()
-	k.s.mime[digest] = mime
-	k.s.mu.Unlock()
-	return final, nil
+	defer k.s.mu.Unlock()
+	if st, ok := k.s.byDigest[digest]; ok {
+		// Kept already: this copy's bytes are dropped (release leaves the pack's end
+		// where it was).
+		k.n = 0
+		return st, nil
+	}
+	st := Stored{Size: k.n, MIME: mime, inPack: true}
+	if k.p != nil {
+		st.File, st.Offset, st.pack = k.p.f.Name(), k.start, k.p.f
+		k.p.size = k.start + k.n
+	} else {
+		st.File = k.s.dir // the empty file: nothing to read
+	}
+	k.s.byDigest[digest] = st
+	return st, nil
 }
 
-// discard drops a partial copy.
-func (k *keepWriter) discard() {
-	if k.f != nil {
-		k.f.Close()
-		os.Remove(k.f.Name())
-		k.f = nil
+// release gives the pack back; whatever was not committed is overwritten by its next
+// writer.
+func (k *keepWriter) release() {
+	if k.p != nil {
+		k.s.give(k.p)
+		k.p = nil
 	}
 }
 
@@ -137,15 +214,4 @@ func mimeOf(head []byte) string {
 	}
 	t, _, _ := strings.Cut(mimetype.Detect(head).String(), ";")
 	return t
-}
-
-// kept returns the kept file and MIME type of content with the given digest, if any.
-func (s *store) kept(digest string) (Stored, bool) {
-	s.mu.Lock()
-	mime, ok := s.mime[digest]
-	s.mu.Unlock()
-	if !ok {
-		return Stored{}, false
-	}
-	return Stored{File: s.file(digest), MIME: mime}, true
 }

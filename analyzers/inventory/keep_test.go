@@ -3,6 +3,8 @@ package inventory
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,25 +70,31 @@ func TestKeep(t *testing.T) {
 			continue
 		}
 		delete(want, a.Path)
-		got, err := os.ReadFile(s.File)
-		if err != nil || !bytes.Equal(got, body) {
+		r, err := s.Open()
+		var got []byte
+		if err == nil {
+			got, err = io.ReadAll(r)
+			r.Close()
+		}
+		if err != nil || !bytes.Equal(got, body) || s.Size != int64(len(body)) {
 			t.Errorf("%s: kept %q (%v), want its %d bytes", a.Path, s.File, err, len(body))
 		}
 		if m, _, _ := strings.Cut(mimetype.Detect(body).String(), ";"); s.MIME != m {
 			t.Errorf("%s: MIME %q, want %q", a.Path, s.MIME, m)
 		}
-		files[a.Path] = s.File
+		files[a.Path] = fmt.Sprintf("%s@%d", s.File, s.Offset)
 	}
 	for p := range want {
 		t.Errorf("%s: not listed", p)
 	}
-	if files["notes.txt"] != filepath.Join(dir, "notes.txt") {
+	if files["notes.txt"] != filepath.Join(dir, "notes.txt")+"@0" {
 		t.Errorf("a file of the directory was copied: %s", files["notes.txt"])
 	}
 	if files["delivery.tar.gz!a.txt"] != files["delivery.tar.gz!same.txt"] {
 		t.Error("the same bytes were kept twice")
 	}
-	store := filepath.Dir(files["delivery.tar.gz!a.txt"])
+	pack, _, _ := strings.Cut(files["delivery.tar.gz!a.txt"], "@")
+	store := filepath.Dir(pack)
 	if filepath.Dir(store) != scratch {
 		t.Errorf("the store %s is not in the scratch directory %s", store, scratch)
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/analyzers/archive"
 	"kensa.dev/kensa/analyzers/sniff"
 	"kensa.dev/kensa/internal/limits"
@@ -70,7 +71,7 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 		if e.disk == nil {
 			// Keep the bytes for after the walk; the analyzers read the kept copy too.
 			kw = w.store.writer(w.lim)
-			defer kw.discard()
+			defer kw.release()
 			sinks = append(sinks, kw)
 		}
 	}
@@ -105,31 +106,36 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 		w.fail(n.Path, result.KindMalformed, fmt.Errorf("header declares %d bytes, content has %d", n.Size, counter.n))
 	}
 	n.Size = counter.n
-	disk := e.disk
+	var ra io.ReaderAt
+	if e.disk != nil {
+		ra = e.disk
+	}
 	switch {
 	case kw != nil:
-		f, err := kw.commit(n.Digest, n.stored.MIME)
+		st, err := kw.commit(n.Digest, n.stored.MIME)
 		if err != nil {
 			w.fail(n.Path, storeKind(err), fmt.Errorf("could not keep this file for reading after the walk: %w", err))
 			return
 		}
-		n.stored.File = f
+		n.stored = st
 		if art != nil {
-			kf, err := os.Open(f)
+			// The kept copy outlives this call: analyse it beside the walk, which goes
+			// on decompressing the next entries meanwhile.
+			r, err := st.Open()
 			if err != nil {
 				w.fail(n.Path, result.KindIO, err)
 				return
 			}
-			defer kf.Close()
-			disk = kf
+			w.analyzeLater(ctx, n, art, r)
+			return
 		}
 	case w.store != nil && e.disk != nil:
 		if abs, err := filepath.Abs(e.disk.Name()); err == nil {
-			n.stored.File = abs
+			n.stored.File, n.stored.Size = abs, n.Size
 		}
 	}
 	if art != nil {
-		w.analyze(ctx, n, art, disk, sp)
+		w.analyze(ctx, n, art, ra, sp)
 	}
 }
 
@@ -319,4 +325,22 @@ func (w *walker) randomAccess(r io.Reader, disk *os.File) (io.ReaderAt, int64, f
 		return disk, n, func() {}, nil
 	}
 	return w.scratch.spool(r, w.lim)
+}
+
+// analyzeLater runs the analyzers over a kept copy in another goroutine, at most Jobs at
+// a time; Take waits for all of them before it reads the nodes.
+func (w *walker) analyzeLater(ctx context.Context, n *node, art *analyzers.Artifact, r ReadSeekCloser) {
+	w.analysisSlots <- struct{}{}
+	w.analyses.Add(1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				w.fail(n.Path, result.KindInternal, &panicError{v})
+			}
+			r.Close()
+			<-w.analysisSlots
+			w.analyses.Done()
+		}()
+		w.analyze(ctx, n, art, r, nil)
+	}()
 }

@@ -77,7 +77,10 @@ func (im *image) digest(h crypto.Hash) []byte {
 // authenticode reads the certificate table and checks each signature against the image.
 // It returns the table's extent in the file (empty when there is none, or it lies outside
 // the file).
-func authenticode(data []byte, p *sw.File) (au Authenticode, certStart, certEnd int64) {
+//
+// When parsed is not nil it also receives the parsed signatures and the table's entries,
+// for ReadAuthenticode.
+func authenticode(data []byte, p *sw.File, parsed *parsedTable) (au Authenticode, certStart, certEnd int64) {
 	o, ok := optional(p)
 	if !ok {
 		return au, 0, 0
@@ -100,11 +103,25 @@ func authenticode(data []byte, p *sw.File) (au Authenticode, certStart, certEnd 
 		}
 	}
 	au.Authentihash = map[string]string{}
+	if parsed != nil {
+		parsed.im = im
+	}
 	if certEnd > certStart && certEnd < size {
 		au.UnsignedRegions = append(au.UnsignedRegions, Region{Offset: certEnd, Size: size - certEnd})
 	}
 	if certEnd > certStart {
-		au.Signatures, au.TrailingBytes = certTable(data[certStart:certEnd], im)
+		ct := certTable(data[certStart:certEnd], im)
+		au.TrailingBytes = ct.trailing
+		for _, sd := range ct.sigs {
+			au.Signatures = append(au.Signatures, sd.facts)
+		}
+		if parsed != nil {
+			parsed.sigs = ct.sigs
+			parsed.entries = ct.entries
+			for i := range parsed.entries {
+				parsed.entries[i].Offset += certStart
+			}
+		}
 	}
 	au.Authentihash["sha1"] = hex.EncodeToString(im.digest(crypto.SHA1))
 	au.Authentihash["sha256"] = hex.EncodeToString(im.digest(crypto.SHA256))
@@ -120,32 +137,56 @@ func authenticode(data []byte, p *sw.File) (au Authenticode, certStart, certEnd 
 	return au, certStart, certEnd
 }
 
-// certTable walks the WIN_CERTIFICATE entries of the table and returns the signatures and
-// the number of non-zero bytes that belong to no PKCS#7 structure.
-func certTable(t []byte, im *image) ([]Signature, int64) {
-	var sigs []Signature
-	var trailing int64
+// parsedTable is what certTable and authenticode found beyond the facts.
+type parsedTable struct {
+	sigs    []sigData
+	entries []CertEntry
+	im      *image
+}
+
+// sigData is one signature with its facts and the parsed PKCS#7 behind them.
+type sigData struct {
+	facts Signature
+	p7    *pkcs7.PKCS7
+	hash  crypto.Hash
+}
+
+// certTableInfo is what certTable read.
+type certTableInfo struct {
+	sigs     []sigData
+	trailing int64
+	entries  []CertEntry
+}
+
+// certTable walks the WIN_CERTIFICATE entries of the table and returns the signatures,
+// the entries (offsets relative to the table) and the number of non-zero bytes that
+// belong to no PKCS#7 structure.
+func certTable(t []byte, im *image) certTableInfo {
+	var ct certTableInfo
 	pos := 0
-	for pos+8 <= len(t) {
+	for pos+8 <= len(t) && len(ct.entries) < maxCertEntries {
 		length := int(binary.LittleEndian.Uint32(t[pos:]))
+		revision := binary.LittleEndian.Uint16(t[pos+4:])
 		ctype := binary.LittleEndian.Uint16(t[pos+6:])
 		if length < 8 || length > len(t)-pos {
 			break
 		}
 		content := t[pos+8 : pos+length]
 		n := derLength(content)
-		if ctype == 2 && len(sigs) < maxSignatures {
-			sigs = append(sigs, signatures(content[:n], false, im, 0, maxSignatures-len(sigs))...)
+		if ctype == 2 && len(ct.sigs) < maxSignatures {
+			ct.sigs = append(ct.sigs, signatures(content[:n], false, im, 0, maxSignatures-len(ct.sigs))...)
 		} else {
 			n = 0
 		}
-		trailing += nonZero(content[n:])
+		ct.entries = append(ct.entries, CertEntry{Offset: int64(pos), Length: int64(length),
+			Revision: revision, Type: ctype, SignatureLength: int64(n)})
+		ct.trailing += nonZero(content[n:])
 		pos += (length + 7) &^ 7
 	}
 	if pos < len(t) {
-		trailing += nonZero(t[pos:])
+		ct.trailing += nonZero(t[pos:])
 	}
-	return sigs, trailing
+	return ct
 }
 
 // derLength is the length of the DER or BER element at the start of b (its header and
@@ -296,7 +337,7 @@ func verifyPKCS7(p7 *pkcs7.PKCS7) (err error) {
 
 // signatures reads one Authenticode SignedData and the signatures nested in it, at most
 // room of them.
-func signatures(der []byte, nested bool, im *image, depth, room int) []Signature {
+func signatures(der []byte, nested bool, im *image, depth, room int) []sigData {
 	if room <= 0 {
 		return nil
 	}
@@ -304,8 +345,9 @@ func signatures(der []byte, nested bool, im *image, depth, room int) []Signature
 	p7, err := parsePKCS7(der)
 	if err != nil {
 		s.VerifyError = "cannot parse PKCS#7 SignedData: " + err.Error()
-		return []Signature{s}
+		return []sigData{{facts: s}}
 	}
+	var hash crypto.Hash
 	var spc spcAttributeTypeAndOptionalValue
 	var di digestInfo
 	rest, err := asn1.Unmarshal(p7.Content, &spc)
@@ -321,6 +363,7 @@ func signatures(der []byte, nested bool, im *image, depth, room int) []Signature
 			if a.oid.Equal(di.Algorithm.Algorithm) {
 				s.DigestAlgorithm = a.name
 				s.DigestMatches = bytes.Equal(im.digest(a.hash), di.Digest)
+				hash = a.hash
 			}
 		}
 	}
@@ -364,7 +407,7 @@ func signatures(der []byte, nested bool, im *image, depth, room int) []Signature
 			}
 		}
 	}
-	out := []Signature{s}
+	out := []sigData{{facts: s, p7: p7, hash: hash}}
 	if depth < maxNesting {
 		for _, d := range nestedDER {
 			out = append(out, signatures(d, true, im, depth+1, room-len(out))...)

@@ -46,5 +46,13 @@ func FuzzAnalyze(f *testing.F) {
 		if _, err := json.Marshal(facts); err != nil {
 			t.Fatal(err)
 		}
+		si, err := ReadAuthenticode(b)
+		if err != nil && strings.Contains(err.Error(), "internal error") {
+			t.Fatal(err)
+		}
+		if si != nil && (len(si.Signatures) != len(si.Authenticode.Signatures) || len(si.Entries) > maxCertEntries ||
+			si.Authenticode.Intact != facts.Authenticode.Intact) {
+			t.Fatalf("ReadAuthenticode disagrees with the facts: %d signatures, %d facts", len(si.Signatures), len(si.Authenticode.Signatures))
+		}
 	})
 }

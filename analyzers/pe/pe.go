@@ -12,7 +12,7 @@
 // millions of entries or gigabyte allocations. Authenticode facts are about integrity
 // only (does the signature cover these bytes and verify with the embedded signer
 // certificate); whether the signer is trusted is decided elsewhere, from the embedded
-// chain reported here.
+// chain reported here (kensa.dev/kensa/attest/authenticode, through ReadAuthenticode).
 package pe
 
 import (
@@ -51,6 +51,8 @@ const (
 	maxAnomalies    = 256
 	maxSignatures   = 16
 	maxCertificates = 64
+	// maxCertEntries bounds the WIN_CERTIFICATE entries walked in the certificate table.
+	maxCertEntries = 64
 	// maxCOFFSymbols and maxRelocs bound saferwall's symbol and relocation tables.
 	maxCOFFSymbols = 1 << 16
 	maxRelocs      = 1 << 16
@@ -199,7 +201,7 @@ func analyze(ctx context.Context, data []byte, f *Facts) error {
 		return err
 	}
 	f.Checksum = checksum(data, p)
-	au, certStart, certEnd := authenticode(data, p)
+	au, certStart, certEnd := authenticode(data, p, nil)
 	f.Authenticode = au
 	overlay(data, p, f, certStart, certEnd)
 	anomalies(data, p, f, certStart, certEnd)

@@ -111,6 +111,7 @@ report goes to standard output (--format); SBOMs are then written only to files 
 			}
 			opts.Keep = true
 			opts.Analyzers = sbom.Analyzers()
+			prep := sbom.Prepare(cmd.Context())
 			inv, err := inventory.Take(cmd.Context(), args, opts)
 			if err != nil {
 				var ue *inventory.UsageError
@@ -121,7 +122,7 @@ report goes to standard output (--format); SBOMs are then written only to files 
 			}
 			defer inv.Close()
 			v, _ := version.Get()
-			s, err := sbom.Generate(cmd.Context(), inv, sbom.Options{ToolVersion: v})
+			s, err := sbom.Generate(cmd.Context(), inv, sbom.Options{ToolVersion: v, Prepared: prep})
 			if err != nil {
 				return &exitError{code: ExitUndecided, err: err}
 			}
