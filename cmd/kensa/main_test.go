@@ -60,6 +60,7 @@ func TestScripts(t *testing.T) {
 			"snapshot":  cmdSnapshot,
 			"contained": cmdContained,
 			"validjson": cmdValidJSON,
+			"shared":    cmdShared,
 		},
 	})
 }
@@ -212,4 +213,18 @@ func cmdValidJSON(ts *testscript.TestScript, neg bool, args []string) {
 		return
 	}
 	ts.Check(err)
+}
+
+// cmdShared copies a folder of the shared verification material (real signatures and
+// attestations from public projects, kept outside the repository: see
+// ../shared/testdata/README.md) into the script's work directory.
+func cmdShared(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: shared NAME DIR")
+	}
+	src := filepath.Join("..", "..", "..", "shared", "testdata", args[0])
+	if _, err := os.Stat(src); err != nil {
+		ts.Fatalf("the shared test material is missing (%v): it lives beside the repository, in ../shared/testdata", err)
+	}
+	ts.Check(os.CopyFS(ts.MkAbs(args[1]), os.DirFS(src)))
 }

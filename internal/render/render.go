@@ -86,6 +86,17 @@ func Text(w io.Writer, res *result.Result) error {
 			}
 		}
 	}
+	if len(res.Checks) > 0 {
+		counts := map[string]int{}
+		for _, c := range res.Checks {
+			counts[c.Status]++
+		}
+		fmt.Fprintf(ew, "\nCHECKS (%d: %d pass, %d fail, %d error, %d skip)\n", len(res.Checks),
+			counts[result.Pass], counts[result.Fail], counts[result.Erred], counts[result.Skip])
+		for _, c := range res.Checks {
+			fmt.Fprintf(ew, "  %-5s %s  %s: %s\n", c.Status, c.Name, safe(c.Subject), safe(c.Detail))
+		}
+	}
 	if len(res.Errors) > 0 {
 		fmt.Fprintf(ew, "\nERRORS (%d): these could not be inspected fully\n", len(res.Errors))
 		writeErrors(ew, res.Errors)
