@@ -40,9 +40,31 @@ type registrySource struct {
 }
 
 func openRegistry(ctx context.Context, ref string, opts Options, lim *limits.Limits) (*Image, error) {
+	src, r, err := connectRegistry(ctx, ref, opts, lim)
+	if err != nil {
+		return nil, err
+	}
+	b, ct, desc, err := src.root(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	res := newResolver(ctx, src, lim, ref)
+	img, err := res.resolve(b, desc, ct, opts.Platform, nil)
+	if err != nil {
+		return nil, src.red.err(err)
+	}
+	if t, ok := r.(name.Tag); ok {
+		img.RepoTags = []string{t.Name()}
+	}
+	return img, nil
+}
+
+// connectRegistry opens the repository a reference names, with credentials from the
+// keychain and kensa's transport guard.
+func connectRegistry(ctx context.Context, ref string, opts Options, lim *limits.Limits) (*registrySource, name.Reference, error) {
 	r, err := name.ParseReference(ref)
 	if err != nil {
-		return nil, fmt.Errorf("registry reference %q: %w; write it as host/repository:tag or host/repository@sha256:…", ref, err)
+		return nil, nil, fmt.Errorf("registry reference %q: %w; write it as host/repository:tag or host/repository@sha256:…", ref, err)
 	}
 	repo := r.Context()
 	kc := opts.Keychain
@@ -51,7 +73,7 @@ func openRegistry(ctx context.Context, ref string, opts Options, lim *limits.Lim
 	}
 	auth, err := authn.Resolve(ctx, kc, repo)
 	if err != nil {
-		return nil, fmt.Errorf("registry %s: finding credentials: %w", repo.RegistryStr(), err)
+		return nil, nil, fmt.Errorf("registry %s: finding credentials: %w", repo.RegistryStr(), err)
 	}
 	red := newRedactor(ctx, auth)
 	base := opts.Transport
@@ -65,22 +87,9 @@ func openRegistry(ctx context.Context, ref string, opts Options, lim *limits.Lim
 	guard := &guardTransport{base: base, timeout: timeout}
 	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, guard, []string{repo.Scope(transport.PullScope)})
 	if err != nil {
-		return nil, red.err(registryError(repo, fmt.Errorf("connecting: %w", err)))
+		return nil, nil, red.err(registryError(repo, fmt.Errorf("connecting: %w", err)))
 	}
-	src := &registrySource{repo: repo, client: &http.Client{Transport: rt}, lim: lim, red: red}
-	b, ct, desc, err := src.root(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	res := newResolver(ctx, src, lim, ref)
-	img, err := res.resolve(b, desc, ct, opts.Platform, nil)
-	if err != nil {
-		return nil, red.err(err)
-	}
-	if t, ok := r.(name.Tag); ok {
-		img.RepoTags = []string{t.Name()}
-	}
-	return img, nil
+	return &registrySource{repo: repo, client: &http.Client{Transport: rt}, lim: lim, red: red}, r, nil
 }
 
 // registryError adds what to do next to the usual registry failures.

@@ -10,6 +10,7 @@ import (
 	"log"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -36,6 +37,12 @@ import (
 //	snapshot                 record every path under $WORK's parent and in $TMPDIR
 //	contained [PATH...]      check nothing appeared since snapshot but the given paths,
 //	                         and that the scratch directory was removed
+//	validjson stdout|FILE    check that the output is one JSON document
+//	shared NAME DIR          copy ../shared/testdata/NAME (outside the repository) to DIR
+//	cosigncli                build the cosign CLI pinned in go.mod and put it on $PATH
+//	digest VAR REF           set $VAR to the manifest digest of REF in the registry
+//	                         (sha256:HEX) and $VAR_TAG to cosign's tag form (sha256-HEX)
+//	retag SRC DST            copy the manifest SRC to the tag DST in the registry
 //	validjson FILE           check FILE (or stdout) is one valid JSON document
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){"kensa": main})
@@ -61,6 +68,9 @@ func TestScripts(t *testing.T) {
 			"contained": cmdContained,
 			"validjson": cmdValidJSON,
 			"shared":    cmdShared,
+			"cosigncli": cmdCosignCLI,
+			"digest":    cmdDigest,
+			"retag":     cmdRetag,
 		},
 	})
 }
@@ -227,4 +237,54 @@ func cmdShared(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("the shared test material is missing (%v): it lives beside the repository, in ../shared/testdata", err)
 	}
 	ts.Check(os.CopyFS(ts.MkAbs(args[1]), os.DirFS(src)))
+}
+
+var cosignCLI struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// cmdCosignCLI builds the cosign command pinned by go.mod's tool directive, once per test
+// binary, and puts it first on the script's $PATH.
+func cmdCosignCLI(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: cosigncli")
+	}
+	cosignCLI.once.Do(func() {
+		cosignCLI.dir, cosignCLI.err = os.MkdirTemp("", "kensa-cosign-")
+		if cosignCLI.err == nil {
+			out, err := exec.Command("go", "build", "-o", filepath.Join(cosignCLI.dir, "cosign"), "github.com/sigstore/cosign/v3/cmd/cosign").CombinedOutput()
+			if err != nil {
+				cosignCLI.err = fmt.Errorf("building cosign: %v\n%s", err, out)
+			}
+		}
+	})
+	ts.Check(cosignCLI.err)
+	ts.Setenv("PATH", cosignCLI.dir+string(os.PathListSeparator)+ts.Getenv("PATH"))
+}
+
+func cmdDigest(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: digest VAR REF")
+	}
+	ref, err := name.ParseReference(args[1])
+	ts.Check(err)
+	d, err := remote.Head(ref)
+	ts.Check(err)
+	ts.Setenv(args[0], d.Digest.String())
+	ts.Setenv(args[0]+"_TAG", d.Digest.Algorithm+"-"+d.Digest.Hex)
+}
+
+func cmdRetag(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: retag SRC DST")
+	}
+	src, err := name.ParseReference(args[0])
+	ts.Check(err)
+	dst, err := name.NewTag(args[1])
+	ts.Check(err)
+	desc, err := remote.Get(src)
+	ts.Check(err)
+	ts.Check(remote.Put(dst, desc))
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"kensa.dev/kensa/analyzers/image"
 	"kensa.dev/kensa/analyzers/inventory"
 	"kensa.dev/kensa/attest/authenticode"
 	"kensa.dev/kensa/attest/checksums"
@@ -122,6 +124,7 @@ decided, 0 otherwise.`,
 			defer inv.Close()
 			res := newResult(inv, opts)
 			res.Checks = v.run(inv)
+			res.Checks = append(res.Checks, v.image(cmd.Context(), inv, opts)...)
 			res.Artifacts = []result.Artifact{}
 			if err := writeResult(stdout, out, res, nil); err != nil {
 				return &exitError{code: ExitUndecided, err: err}
@@ -333,8 +336,13 @@ func (v *verifier) run(inv *inventory.Inventory) []result.Check {
 		}
 	}
 
-	// What must be there and is not.
+	// What must be there and is not: every file of a delivery's top level (an image's
+	// files are not release files; its signatures are checked in image).
+	isImage := len(inv.Targets) == 1 && inv.Targets[0].Image != nil
 	for _, p := range paths {
+		if isImage {
+			break
+		}
 		if strings.Contains(p, "!") || isAttachment(p) {
 			continue
 		}
@@ -415,4 +423,53 @@ func verifyExit(res *result.Result, stderr io.Writer, quiet bool) error {
 		return &exitError{code: ExitFindings}
 	}
 	return nil
+}
+
+// image checks the signatures and attestations attached to an image target in its
+// registry.
+func (v *verifier) image(ctx context.Context, inv *inventory.Inventory, opts inventory.Options) []result.Check {
+	if len(inv.Targets) != 1 || inv.Targets[0].Image == nil {
+		return nil
+	}
+	t := inv.Targets[0]
+	ref, ok := strings.CutPrefix(t.Input, "registry:")
+	if !ok {
+		return []result.Check{{Name: sigstore.ImageCheckName, Subject: t.Input, Status: result.Skip,
+			Detail: "signatures attached to an image are read from its registry: verify registry:REF to check them"}}
+	}
+	attached, err := image.Attachments(ctx, ref, t.Digest, image.Options{Limits: &opts.Limits, Keychain: opts.Keychain, Transport: opts.Transport})
+	if err != nil {
+		return []result.Check{{Name: sigstore.ImageCheckName, Subject: ref, Status: result.Erred, Detail: "reading what is attached to the image: " + err.Error()}}
+	}
+	var in []sigstore.ImageAttachment
+	for _, a := range attached {
+		sa := sigstore.ImageAttachment{Source: a.Source, Ref: a.Ref, ArtifactType: a.ArtifactType}
+		for _, l := range a.Layers {
+			sa.Layers = append(sa.Layers, sigstore.ImageLayer{MediaType: l.MediaType, Annotations: l.Annotations, Data: l.Data})
+		}
+		in = append(in, sa)
+	}
+	subject := ref + "@" + t.Digest
+	checks, attestations := sigstore.VerifyImage(subject, t.Digest, in, v.trust)
+	found := false
+	for _, a := range attestations {
+		st, err := provenance.ParseStatement(a.Statement.Raw)
+		if err != nil {
+			checks = append(checks, result.Check{Name: "provenance/statement", Subject: subject, Status: result.Erred, Detail: err.Error()})
+			continue
+		}
+		if !v.exp.WantsPredicate(st.PredicateType) {
+			continue
+		}
+		found = true
+		signer := ""
+		if a.Keyless {
+			signer = a.SAN
+		}
+		checks = append(checks, provenance.Check(st, provenance.Subject{Name: ref, SHA256: strings.TrimPrefix(t.Digest, "sha256:"), DigestOnly: true}, v.exp, signer)...)
+	}
+	if !found && v.exp.Required {
+		checks = append(checks, provenance.MissingChecks(provenance.Subject{Name: ref, SHA256: strings.TrimPrefix(t.Digest, "sha256:"), DigestOnly: true}, v.exp)...)
+	}
+	return checks
 }
