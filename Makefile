@@ -55,9 +55,9 @@ corpus-check: build ## scan this machine's system binaries: how often do the rul
 	-@$(BIN) scan -q $(CORPUS) --format json -o build/corpus.json
 	$(GO) run ./internal/corpuscheck build/corpus.json
 
-run: build fixtures ## build kensa and inspect the example delivery
-	@echo "\$$ kensa scan $(EXAMPLE)"
-	@$(BIN) scan $(EXAMPLE)
+run: build fixtures ## build kensa and run the acceptance of the example delivery
+	@echo "\$$ kensa accept $(EXAMPLE) --policy testdata/example/acceptance.yaml --out build/example/evidence"
+	@$(BIN) accept $(EXAMPLE) --policy testdata/example/acceptance.yaml --out build/example/evidence
 
 clean: ## remove what the build made
 	rm -rf bin build

@@ -38,6 +38,8 @@ type verifyFlags struct {
 	sourceTag, sourceBranch          string
 	predicateTypes                   []string
 	requireProvenance, requireSigned bool
+	// identities are further keyless signers (from a policy).
+	identities []sigstore.Identity
 }
 
 func (f *verifyFlags) register(cmd *cobra.Command) {
@@ -169,6 +171,7 @@ func (f *verifyFlags) prepare() (*verifier, error) {
 		}
 		to.Identities = []sigstore.Identity{{SAN: f.identity, SANRegexp: f.identityRegexp, Issuer: f.issuer, IssuerRegexp: f.issuerRegexp}}
 	}
+	to.Identities = append(to.Identities, f.identities...)
 	if f.trustedRoot != "" {
 		b, err := readSmall(f.trustedRoot, sigstore.MaxTrustedRootSize)
 		if err != nil {

@@ -18,7 +18,11 @@ func Markdown(w io.Writer, res *result.Result, rules []RuleInfo) error {
 	for _, r := range rules {
 		titles[r.ID] = r
 	}
-	fmt.Fprintf(ew, "# kensa scan\n\n")
+	if res.Verdict != "" {
+		fmt.Fprintf(ew, "# kensa accept: %s\n\n", strings.ToUpper(res.Verdict))
+	} else {
+		fmt.Fprintf(ew, "# kensa scan\n\n")
+	}
 	targets := res.Targets
 	if len(targets) == 0 {
 		targets = []result.Target{res.Target}
@@ -31,6 +35,31 @@ func Markdown(w io.Writer, res *result.Result, rules []RuleInfo) error {
 	fmt.Fprintf(ew, "\n%d artifacts (%d files, %s), **%d findings**, **%d errors**; kensa %s.\n",
 		s.Artifacts, s.Files, limits.HumanSize(s.Bytes), s.Findings, s.Errors, md(res.Tool.Version))
 
+	if p := res.Policy; p != nil {
+		file := p.File
+		if file == "" {
+			file = "the built-in default policy"
+		}
+		fmt.Fprintf(ew, "\nPolicy: %s `%s`, failing at %s.\n", md(file), p.Digest, p.FailOn)
+	}
+	if len(res.Reasons) > 0 {
+		fmt.Fprintf(ew, "\n## Why it fails\n\n")
+		for _, r := range res.Reasons {
+			fmt.Fprintf(ew, "- %s\n", md(r))
+		}
+	}
+	if len(res.NotChecked) > 0 {
+		fmt.Fprintf(ew, "\n## Not checked\n\n")
+		for _, r := range res.NotChecked {
+			fmt.Fprintf(ew, "- %s\n", md(r))
+		}
+	}
+	if len(res.Checks) > 0 {
+		fmt.Fprintf(ew, "\n## Checks\n\n| status | check | subject | detail |\n|---|---|---|---|\n")
+		for _, c := range res.Checks {
+			fmt.Fprintf(ew, "| %s | `%s` | `%s` | %s |\n", c.Status, c.Name, code(c.Subject), md(c.Detail))
+		}
+	}
 	if len(res.Findings) > 0 {
 		counts := map[result.Severity]int{}
 		for _, f := range res.Findings {

@@ -32,6 +32,29 @@ type Result struct {
 	Errors    []Error        `json:"errors"`
 	// Verdict is set by `kensa accept` only: "pass" or "fail".
 	Verdict string `json:"verdict,omitempty"`
+	// Reasons say why the verdict is FAIL, one per failed check, finding at or above the
+	// threshold without a valid waiver, uninspected file or expired waiver.
+	Reasons []string `json:"reasons,omitempty"`
+	// NotChecked says what a PASS does not cover (no provenance offered, no vendor SBOM,
+	// …), so that nobody reads more into it than was proven.
+	NotChecked []string `json:"notChecked,omitempty"`
+	// Policy identifies the acceptance policy `kensa accept` applied.
+	Policy *PolicyRef `json:"policy,omitempty"`
+}
+
+// PolicyRef identifies an acceptance policy.
+type PolicyRef struct {
+	// File is the policy file as given; empty for the built-in default policy.
+	File   string `json:"file,omitempty"`
+	Digest string `json:"digest,omitempty"`
+	FailOn string `json:"failOn"`
+}
+
+// Waiver is the policy waiver that accepted a finding.
+type Waiver struct {
+	Reason   string `json:"reason"`
+	Approver string `json:"approver"`
+	Expires  string `json:"expires"`
 }
 
 // Tool identifies the kensa build that made the result.
@@ -166,6 +189,8 @@ type Finding struct {
 	Evidence []string `json:"evidence,omitempty"`
 	// Matches locate the rule's patterns in the file: the first match of each.
 	Matches []Match `json:"matches,omitempty"`
+	// Waiver, set by `kensa accept`, is the policy waiver that accepted this finding.
+	Waiver *Waiver `json:"waiver,omitempty"`
 }
 
 // Match is where a pattern matched in a file.

@@ -1,0 +1,483 @@
+package cli
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"kensa.dev/kensa/analyzers"
+	"kensa.dev/kensa/analyzers/inventory"
+	textscan "kensa.dev/kensa/analyzers/strings"
+	"kensa.dev/kensa/attest/checksums"
+	"kensa.dev/kensa/attest/sigstore"
+	"kensa.dev/kensa/internal/glob"
+	"kensa.dev/kensa/internal/limits"
+	"kensa.dev/kensa/internal/policy"
+	"kensa.dev/kensa/internal/render"
+	"kensa.dev/kensa/internal/result"
+	"kensa.dev/kensa/internal/version"
+	"kensa.dev/kensa/sbom"
+)
+
+func newAccept(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		in         inspectFlags
+		policyFile string
+		outDir     string
+		lang       string
+	)
+	cmd := &cobra.Command{
+		Use:   "accept TARGET --out DIR [--policy FILE]",
+		Short: "Accept or reject a delivery: every check, one verdict, the evidence in a directory",
+		Long: `accept runs everything kensa does on a delivery in one pass over its bytes: the
+inventory, the analyzers and rule packs, the SBOM and its reconciliation with the vendor's,
+the verification of every signature, provenance and checksum claim against the policy's
+trust, and the policy's declarations (the manifest of delivered files, the network
+destinations the software is specified to contact). It decides PASS or FAIL:
+
+  FAIL when a check fails or could not be decided, a finding at or above the policy's
+  threshold has no valid waiver, or a file could not be inspected; every reason is listed.
+  PASS lists what was not checked, so that nobody reads more into it than was proven.
+
+It writes to DIR: result.json (kensa's result with the verdict), report.md, result.sarif,
+junit.xml, sbom.cdx.json and sbom.spdx.json. Without --policy the built-in default policy
+applies: the built-in rule packs failing at high, and nobody trusted, so that any signature
+offered fails until the policy names the signer. 'kensa policy init' writes a starter.
+
+Exit codes: 0 PASS; 1 FAIL; 2 could not decide (bad flags or policy, an unreadable target,
+or a FAIL that rests only on what could not be inspected).`,
+		Example: `  kensa policy init > acceptance.yaml
+  kensa accept ./delivery-3.2 --policy acceptance.yaml --out ./evidence-3.2`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("accept needs one TARGET")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if outDir == "" {
+				return usagef("accept needs --out DIR for the evidence")
+			}
+			if lang != "en" && lang != "ja" {
+				return usagef("--lang %q: want ja or en", lang)
+			}
+			pol := policy.Default()
+			if policyFile != "" {
+				p, err := policy.Load(policyFile)
+				if err != nil {
+					return usagef("policy: %v", err)
+				}
+				pol = p
+			}
+			threshold, _ := result.ParseSeverity(pol.Rules.FailOn)
+
+			// Trust and rules first: a mistake in them stops before the long walk.
+			vf := verifyFlagsOf(pol)
+			v, err := vf.prepare()
+			if err != nil {
+				return err
+			}
+			rf := ruleFlags{dirs: pol.Paths(pol.Rules.Packs), noBuiltin: pol.Rules.Builtin != nil && !*pol.Rules.Builtin, disable: pol.Rules.Disable}
+			_, eng, err := rf.load(ExitUndecided)
+			if err != nil {
+				return err
+			}
+			var vendor *sbom.Declared
+			if pol.SBOM.Vendor != "" {
+				if vendor, err = sbom.ReadDeclaredFile(pol.Path(pol.SBOM.Vendor), limits.Default().FileSize); err != nil {
+					return &exitError{code: ExitUndecided, err: fmt.Errorf("policy sbom.vendor: %w", err)}
+				}
+			}
+			var manifest *checksums.Manifest
+			if pol.Declarations.Manifest != "" {
+				b, err := readSmall(pol.Path(pol.Declarations.Manifest), checksums.MaxManifestSize)
+				if err != nil {
+					return &exitError{code: ExitUndecided, err: fmt.Errorf("policy declarations.manifest: %w", err)}
+				}
+				if manifest, err = checksums.Parse(pol.Declarations.Manifest, b); err != nil {
+					return &exitError{code: ExitUndecided, err: fmt.Errorf("policy declarations.manifest: %w", err)}
+				}
+			}
+			if err := os.MkdirAll(outDir, 0o755); err != nil {
+				return &exitError{code: ExitUndecided, err: err}
+			}
+
+			opts, err := in.options(stderr)
+			if err != nil {
+				return err
+			}
+			opts.Keep = true
+			opts.Analyzers = unionAnalyzers(append(append(eng.Needs(), eng.MatchAnalyzer()), append(sbom.Analyzers(), textscan.New())...))
+			prep := sbom.Prepare(cmd.Context())
+			inv, err := inventory.Take(cmd.Context(), args, opts)
+			if err != nil {
+				var ue *inventory.UsageError
+				if errors.As(err, &ue) {
+					return &usageError{err}
+				}
+				return &exitError{code: ExitUndecided, err: err}
+			}
+			defer inv.Close()
+
+			ver, _ := version.Get()
+			s, err := sbom.Generate(cmd.Context(), inv, sbom.Options{ToolVersion: ver, Prepared: prep})
+			if err != nil {
+				return &exitError{code: ExitUndecided, err: err}
+			}
+			var findings []result.Finding
+			findings = append(findings, endpointFindings(inv, pol)...)
+			if vendor != nil {
+				findings = append(findings, sbom.Reconcile(s, inv, vendor)...)
+			}
+			findings = append(findings, forbiddenFindings(s, pol)...)
+			if manifest != nil {
+				findings = append(findings, manifestFindings(inv, manifest, pol.Declarations.Manifest)...)
+			}
+			ruled, rerrs := judge(cmd.Context(), eng, inv)
+			findings = append(findings, ruled...)
+			inv.Errors = append(inv.Errors, rerrs...)
+
+			res := newResult(inv, opts)
+			res.Checks = v.run(inv)
+			res.Checks = append(res.Checks, v.image(cmd.Context(), inv, opts)...)
+			res.Policy = &result.PolicyRef{File: pol.File, Digest: pol.Digest, FailOn: pol.Rules.FailOn}
+			decide(res, findings, inv, pol, threshold, vendor != nil, time.Now())
+
+			files, err := writeEvidence(outDir, res, s, append(ruleInfos(eng), sbomRuleInfos()...), threshold)
+			if err != nil {
+				return &exitError{code: ExitUndecided, err: err}
+			}
+			printVerdict(stdout, res, files)
+			return acceptExit(res)
+		},
+	}
+	in.register(cmd)
+	cmd.Flags().StringVar(&policyFile, "policy", "", "the acceptance policy (default: the built-in strict policy)")
+	cmd.Flags().StringVar(&outDir, "out", "", "directory for the evidence: result.json, report.md, result.sarif, junit.xml, the SBOMs")
+	cmd.Flags().StringVar(&lang, "lang", "en", "language of the report: ja or en")
+	return cmd
+}
+
+// verifyFlagsOf turns the policy's trust into the verify command's expectations.
+func verifyFlagsOf(p *policy.Policy) *verifyFlags {
+	t := p.Trust
+	f := &verifyFlags{
+		keys:              p.Paths(t.Sigstore.Keys),
+		trustedRoot:       p.Path(t.Sigstore.TrustedRoot),
+		pgpKeys:           p.Paths(t.OpenPGP.Keys),
+		authRoots:         p.Paths(t.Authenticode.Roots),
+		authTSARoots:      p.Paths(t.Authenticode.TSARoots),
+		authSigners:       t.Authenticode.Signers,
+		authSystemRoots:   t.Authenticode.SystemRoots,
+		requireAuth:       t.Authenticode.Required,
+		builderID:         p.Provenance.BuilderID,
+		sourceURI:         p.Provenance.SourceURI,
+		sourceTag:         p.Provenance.SourceTag,
+		sourceBranch:      p.Provenance.SourceBranch,
+		predicateTypes:    p.Provenance.PredicateTypes,
+		requireProvenance: p.Provenance.Required,
+		requireSigned:     p.Signatures.Required,
+	}
+	for _, id := range t.Sigstore.Identities {
+		f.identities = append(f.identities, sigstore.Identity{SAN: id.Identity, SANRegexp: id.IdentityRegexp, Issuer: id.Issuer, IssuerRegexp: id.IssuerRegexp})
+	}
+	return f
+}
+
+func unionAnalyzers(list []analyzers.Analyzer) []analyzers.Analyzer {
+	var out []analyzers.Analyzer
+	seen := map[string]bool{}
+	for _, a := range list {
+		if !seen[a.Name()] {
+			seen[a.Name()] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// referenceHosts name documents, not destinations: XML namespaces, schemas and licence
+// texts that programs carry as identifiers.
+var referenceHosts = []string{"www.w3.org", "w3.org", "schemas.xmlsoap.org", "schemas.openxmlformats.org",
+	"schemas.microsoft.com", "purl.org", "ns.adobe.com", "www.apache.org", "www.gnu.org", "gnu.org",
+	"opensource.org", "creativecommons.org", "xmlns.com", "json-schema.org"}
+
+// networkSchemes are the URL schemes that name a network destination.
+var networkSchemes = []string{"http", "https", "ws", "wss", "ftp", "ftps", "tcp", "udp", "tls", "ssl", "grpc", "mqtt", "mqtts", "amqp", "amqps", "ldap", "ldaps", "smtp", "ssh", "sftp", "redis", "postgres", "postgresql", "mysql", "mongodb"}
+
+// endpointFindings reports network destinations found in executables and scripts that
+// the policy does not declare.
+func endpointFindings(inv *inventory.Inventory, pol *policy.Policy) []result.Finding {
+	var out []result.Finding
+	for _, a := range inv.Artifacts {
+		if a.Hidden != "" || !isExecutableFormat(a) {
+			continue
+		}
+		f, ok := a.Facts["strings"].(*textscan.Facts)
+		if !ok || f == nil {
+			continue
+		}
+		var hosts []string
+		for _, u := range f.Indicators.URLs.Items {
+			host := urlHost(u)
+			if host == "" || !slices.Contains(networkSchemes, u.Scheme) || slices.Contains(referenceHosts, host) {
+				continue
+			}
+			if !pol.Declared(host) && !slices.Contains(hosts, host) {
+				hosts = append(hosts, host)
+				out = append(out, result.Finding{Rule: "policy/undeclared-endpoint", Severity: result.High, Path: a.Path,
+					Message:  fmt.Sprintf("%s contacts %s, which the declaration does not list", a.Path, host),
+					Evidence: []string{fmt.Sprintf("%s at offset %d", u.Value, u.Offset)}})
+			}
+		}
+		for _, ip := range f.Indicators.IPv4.Items {
+			if ip.Scope == "public" && !pol.Declared(ip.Value) && !slices.Contains(hosts, ip.Value) {
+				hosts = append(hosts, ip.Value)
+				out = append(out, result.Finding{Rule: "policy/undeclared-endpoint", Severity: result.High, Path: a.Path,
+					Message:  fmt.Sprintf("%s holds the public address %s, which the declaration does not list", a.Path, ip.Value),
+					Evidence: []string{fmt.Sprintf("%s at offset %d", ip.Value, ip.Offset)}})
+			}
+		}
+	}
+	return out
+}
+
+// urlHost is a URL indicator's host: the analyzer's when it recognised a public domain or
+// an address, else the URL's own (a name under .example, .internal or .corp is a
+// destination too).
+func urlHost(u textscan.Indicator) string {
+	if u.Host != "" {
+		return u.Host
+	}
+	if u.Redacted {
+		return ""
+	}
+	p, err := url.Parse(u.Value)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(p.Hostname())
+}
+
+// forbiddenFindings reports components the policy forbids.
+func forbiddenFindings(s *sbom.SBOM, pol *policy.Policy) []result.Finding {
+	var out []result.Finding
+	for _, pat := range pol.SBOM.Forbidden {
+		g, err := glob.Compile(pat)
+		if err != nil {
+			continue // checked when the policy was read
+		}
+		for _, c := range s.Components() {
+			if g.Match(c.Name+"@"+c.Version) || (c.PURL != "" && g.Match(c.PURL)) {
+				out = append(out, result.Finding{Rule: "policy/forbidden-component", Severity: result.Critical,
+					Message:  fmt.Sprintf("%s %s is in the delivery; the policy forbids %q", c.Name, c.Version, pat),
+					Evidence: []string{strings2(c.PURL, c.Name+"@"+c.Version)}})
+			}
+		}
+	}
+	return out
+}
+
+func strings2(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// manifestFindings compares the delivery's top-level files with the declared manifest.
+func manifestFindings(inv *inventory.Inventory, m *checksums.Manifest, name string) []result.Finding {
+	var out []result.Finding
+	digest := map[string]string{}
+	for _, a := range inv.Artifacts {
+		if a.Hidden == "" && !strings.Contains(a.Path, "!") && (a.Type == "file" || a.Type == "hardlink") {
+			digest[a.Path] = a.Digest
+		}
+	}
+	listed := map[string]bool{}
+	for _, e := range m.Entries {
+		p := path.Clean(e.Name)
+		listed[p] = true
+		got, ok := digest[p]
+		switch {
+		case !ok:
+			out = append(out, result.Finding{Rule: "policy/missing-file", Severity: result.High, Path: p,
+				Message: fmt.Sprintf("the declared manifest %s lists %s, which is not in the delivery", name, p)})
+		case e.Algorithm == checksums.SHA256 && got != "sha256:"+e.Digest:
+			out = append(out, result.Finding{Rule: "policy/digest-mismatch", Severity: result.Critical, Path: p,
+				Message:  fmt.Sprintf("%s differs from the declared manifest %s", p, name),
+				Evidence: []string{"declared sha256:" + e.Digest, "delivered " + got}})
+		}
+	}
+	for p := range digest {
+		if !listed[p] {
+			out = append(out, result.Finding{Rule: "policy/undeclared-file", Severity: result.High, Path: p,
+				Message: fmt.Sprintf("%s is in the delivery but not in the declared manifest %s", p, name)})
+		}
+	}
+	return out
+}
+
+// decide applies the waivers and sets the verdict, its reasons and what was not checked.
+func decide(res *result.Result, findings []result.Finding, inv *inventory.Inventory, pol *policy.Policy, threshold result.Severity, vendorSBOM bool, now time.Time) {
+	digests := map[string]string{}
+	for _, a := range inv.Artifacts {
+		digests[a.Path] = a.Digest
+	}
+	slices.SortStableFunc(findings, func(a, b result.Finding) int {
+		return cmp.Or(cmp.Compare(b.Severity.Rank(), a.Severity.Rank()), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Rule, b.Rule))
+	})
+	var reasons []string
+	for i := range findings {
+		f := &findings[i]
+		w, expired := pol.Waive(*f, digests[f.Path], now)
+		if w != nil {
+			f.Waiver = &result.Waiver{Reason: w.Reason, Approver: w.Approver, Expires: w.Expires}
+			continue
+		}
+		if f.Severity.Rank() < threshold.Rank() {
+			continue
+		}
+		reason := fmt.Sprintf("%s finding %s: %s", f.Severity, f.Rule, f.Message)
+		for _, e := range expired {
+			reason += fmt.Sprintf(" (the waiver approved by %s expired on %s and no longer applies)", e.Approver, e.Expires)
+		}
+		reasons = append(reasons, reason)
+	}
+	res.Findings = findings
+	res.Summary.Findings = len(findings)
+	for _, c := range res.Checks {
+		switch c.Status {
+		case result.Fail:
+			reasons = append(reasons, fmt.Sprintf("check %s failed for %s: %s", c.Name, c.Subject, c.Detail))
+		case result.Erred:
+			reasons = append(reasons, fmt.Sprintf("check %s could not be decided for %s: %s", c.Name, c.Subject, c.Detail))
+		}
+	}
+	for _, e := range res.Errors {
+		reasons = append(reasons, fmt.Sprintf("%s could not be inspected (%s): %s", e.Path, e.Kind, e.Error))
+	}
+	res.Reasons = reasons
+	res.Verdict = "pass"
+	if len(reasons) > 0 {
+		res.Verdict = "fail"
+	}
+
+	has := func(prefix string) bool {
+		return slices.ContainsFunc(res.Checks, func(c result.Check) bool { return strings.HasPrefix(c.Name, prefix) && c.Status == result.Pass })
+	}
+	var nc []string
+	if !has("signature/") && !has("checksum/") {
+		nc = append(nc, "no signature or checksum manifest of the delivery was verified")
+	}
+	if !has("provenance/") {
+		nc = append(nc, "no build provenance was verified")
+	}
+	if !vendorSBOM {
+		nc = append(nc, "no vendor SBOM was given (sbom.vendor): the components were listed, not reconciled")
+	}
+	if pol.Declarations.Manifest == "" {
+		nc = append(nc, "no manifest of the delivered files was declared (declarations.manifest)")
+	}
+	if len(pol.Declarations.NetworkDestinations) == 0 {
+		nc = append(nc, "no network destinations were declared (declarations.networkDestinations): every one found is a finding")
+	}
+	nc = append(nc, "no baseline: the delivery was not compared with a previously accepted release")
+	res.NotChecked = nc
+}
+
+// writeEvidence writes the evidence files and returns their paths.
+func writeEvidence(dir string, res *result.Result, s *sbom.SBOM, rules []render.RuleInfo, threshold result.Severity) ([]string, error) {
+	outputs := []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"result.json", func(w io.Writer) error { return render.JSON(w, res) }},
+		{"report.md", func(w io.Writer) error { return render.Markdown(w, res, rules) }},
+		{"result.sarif", func(w io.Writer) error { return render.SARIF(w, res, rules) }},
+		{"junit.xml", func(w io.Writer) error { return render.JUnit(w, res, threshold) }},
+		{"sbom.cdx.json", func(w io.Writer) error { return sbom.Encode(w, s, sbom.CycloneDXJSON) }},
+		{"sbom.spdx.json", func(w io.Writer) error { return sbom.Encode(w, s, sbom.SPDXJSON) }},
+	}
+	var files []string
+	for _, o := range outputs {
+		p := filepath.Join(dir, o.name)
+		if err := writeFile(p, o.write); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", p, err)
+		}
+		files = append(files, p)
+	}
+	return files, nil
+}
+
+// printVerdict tells the person at the terminal the verdict, why, and where the evidence is.
+func printVerdict(w io.Writer, res *result.Result, files []string) {
+	fmt.Fprintf(w, "VERDICT: %s  %s (%s)\n", strings.ToUpper(res.Verdict), safeLine(res.Target.Input), res.Target.Digest)
+	const maxShown = 20
+	for i, r := range res.Reasons {
+		if i == maxShown {
+			fmt.Fprintf(w, "  … and %d more reasons in the report\n", len(res.Reasons)-maxShown)
+			break
+		}
+		fmt.Fprintf(w, "  - %s\n", safeLine(r))
+	}
+	if res.Verdict == "pass" && len(res.NotChecked) > 0 {
+		fmt.Fprintf(w, "Not checked:\n")
+		for _, n := range res.NotChecked {
+			fmt.Fprintf(w, "  - %s\n", n)
+		}
+	}
+	waived := 0
+	for _, f := range res.Findings {
+		if f.Waiver != nil {
+			waived++
+		}
+	}
+	fmt.Fprintf(w, "%d artifacts, %d checks, %d findings (%d waived), %d errors\n", res.Summary.Artifacts, len(res.Checks), len(res.Findings), waived, len(res.Errors))
+	fmt.Fprintf(w, "Evidence:\n")
+	for _, f := range files {
+		fmt.Fprintf(w, "  %s\n", f)
+	}
+}
+
+// safeLine keeps text from the delivery from moving the terminal.
+func safeLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// acceptExit: PASS 0; FAIL 1, or 2 when it rests only on what could not be decided.
+func acceptExit(res *result.Result) error {
+	if res.Verdict == "pass" {
+		return nil
+	}
+	decided := slices.ContainsFunc(res.Checks, func(c result.Check) bool { return c.Status == result.Fail })
+	for _, f := range res.Findings {
+		if f.Waiver == nil && f.Severity.Rank() >= mustSeverity(res.Policy.FailOn).Rank() {
+			decided = true
+		}
+	}
+	if !decided {
+		return &exitError{code: ExitUndecided}
+	}
+	return &exitError{code: ExitFindings}
+}
+
+func mustSeverity(s string) result.Severity {
+	sev, _ := result.ParseSeverity(s)
+	return sev
+}
