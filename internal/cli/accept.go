@@ -49,8 +49,9 @@ destinations the software is specified to contact). It decides PASS or FAIL:
   threshold has no valid waiver, or a file could not be inspected; every reason is listed.
   PASS lists what was not checked, so that nobody reads more into it than was proven.
 
-It writes to DIR: result.json (kensa's result with the verdict), report.md, result.sarif,
-junit.xml, sbom.cdx.json and sbom.spdx.json. Without --policy the built-in default policy
+It writes to DIR: result.json (kensa's result with the verdict), report.html (one
+self-contained page for the people who sign off, in Japanese with --lang ja), report.md,
+result.sarif, junit.xml, sbom.cdx.json and sbom.spdx.json. Without --policy the built-in default policy
 applies: the built-in rule packs failing at high, and nobody trusted, so that any signature
 offered fails until the policy names the signer. 'kensa policy init' writes a starter.
 
@@ -153,7 +154,12 @@ or a FAIL that rests only on what could not be inspected).`,
 			res.Policy = &result.PolicyRef{File: pol.File, Digest: pol.Digest, FailOn: pol.Rules.FailOn}
 			decide(res, findings, inv, pol, threshold, vendor != nil, time.Now())
 
-			files, err := writeEvidence(outDir, res, s, append(ruleInfos(eng), sbomRuleInfos()...), threshold)
+			extras := render.ReportExtras{Lang: lang, Components: map[string]int{}, Executables: len(s.Executables),
+				Unaccounted: s.UnaccountedCount(), Generated: time.Now()}
+			for _, c := range s.Components() {
+				extras.Components[c.Type]++
+			}
+			files, err := writeEvidence(outDir, res, s, append(ruleInfos(eng), sbomRuleInfos()...), threshold, extras)
 			if err != nil {
 				return &exitError{code: ExitUndecided, err: err}
 			}
@@ -164,7 +170,7 @@ or a FAIL that rests only on what could not be inspected).`,
 	in.register(cmd)
 	cmd.Flags().StringVar(&policyFile, "policy", "", "the acceptance policy (default: the built-in strict policy)")
 	cmd.Flags().StringVar(&outDir, "out", "", "directory for the evidence: result.json, report.md, result.sarif, junit.xml, the SBOMs")
-	cmd.Flags().StringVar(&lang, "lang", "en", "language of the report: ja or en")
+	cmd.Flags().StringVar(&lang, "lang", "en", "language of report.html: ja (検収報告書) or en")
 	return cmd
 }
 
@@ -397,12 +403,13 @@ func decide(res *result.Result, findings []result.Finding, inv *inventory.Invent
 }
 
 // writeEvidence writes the evidence files and returns their paths.
-func writeEvidence(dir string, res *result.Result, s *sbom.SBOM, rules []render.RuleInfo, threshold result.Severity) ([]string, error) {
+func writeEvidence(dir string, res *result.Result, s *sbom.SBOM, rules []render.RuleInfo, threshold result.Severity, extras render.ReportExtras) ([]string, error) {
 	outputs := []struct {
 		name  string
 		write func(io.Writer) error
 	}{
 		{"result.json", func(w io.Writer) error { return render.JSON(w, res) }},
+		{"report.html", func(w io.Writer) error { return render.HTML(w, res, extras) }},
 		{"report.md", func(w io.Writer) error { return render.Markdown(w, res, rules) }},
 		{"result.sarif", func(w io.Writer) error { return render.SARIF(w, res, rules) }},
 		{"junit.xml", func(w io.Writer) error { return render.JUnit(w, res, threshold) }},
