@@ -55,9 +55,15 @@ corpus-check: build ## scan this machine's system binaries: how often do the rul
 	-@$(BIN) scan -q $(CORPUS) --format json -o build/corpus.json
 	$(GO) run ./internal/corpuscheck build/corpus.json
 
-run: build fixtures ## build kensa and run the acceptance of the example delivery
-	@echo "\$$ kensa accept $(EXAMPLE) --policy testdata/example/acceptance.yaml --out build/example/evidence"
-	@$(BIN) accept $(EXAMPLE) --policy testdata/example/acceptance.yaml --out build/example/evidence
+run: build fixtures build/example/acceptance.key ## build kensa and run the acceptance of the example delivery
+	@echo "\$$ kensa accept $(EXAMPLE) --policy testdata/example/acceptance.yaml --out build/example/evidence --sign-key build/example/acceptance.key"
+	@$(BIN) accept $(EXAMPLE) --policy testdata/example/acceptance.yaml --out build/example/evidence --sign-key build/example/acceptance.key
+
+# The acceptance team's signing key for the example (P-256, made here, never committed).
+build/example/acceptance.key:
+	@mkdir -p build/example
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $@
+	openssl pkey -in $@ -pubout -out build/example/acceptance.pub
 
 clean: ## remove what the build made
 	rm -rf bin build

@@ -19,6 +19,8 @@ import (
 	"kensa.dev/kensa/analyzers/inventory"
 	textscan "kensa.dev/kensa/analyzers/strings"
 	"kensa.dev/kensa/attest/checksums"
+	"kensa.dev/kensa/attest/signing"
+	"kensa.dev/kensa/attest/vsa"
 	"kensa.dev/kensa/attest/sigstore"
 	"kensa.dev/kensa/internal/glob"
 	"kensa.dev/kensa/internal/limits"
@@ -35,6 +37,7 @@ func newAccept(stdout, stderr io.Writer) *cobra.Command {
 		policyFile string
 		outDir     string
 		lang       string
+		signKey    string
 	)
 	cmd := &cobra.Command{
 		Use:   "accept TARGET --out DIR [--policy FILE]",
@@ -51,7 +54,11 @@ destinations the software is specified to contact). It decides PASS or FAIL:
 
 It writes to DIR: result.json (kensa's result with the verdict), report.html (one
 self-contained page for the people who sign off, in Japanese with --lang ja), report.md,
-result.sarif, junit.xml, sbom.cdx.json and sbom.spdx.json. Without --policy the built-in default policy
+result.sarif, junit.xml, sbom.cdx.json and sbom.spdx.json, and the attestations: the
+verdict as a SLSA verification summary, every check as an in-toto test result and the
+SBOM, each an in-toto statement whose subjects are every delivered file's digest, signed
+with --sign-key into Sigstore bundles (*.sigstore.json) that 'kensa attest verify' and
+'cosign verify-blob-attestation --bundle' check offline. Without --policy the built-in default policy
 applies: the built-in rule packs failing at high, and nobody trusted, so that any signature
 offered fails until the policy names the signer. 'kensa policy init' writes a starter.
 
@@ -109,6 +116,12 @@ or a FAIL that rests only on what could not be inspected).`,
 					return &exitError{code: ExitUndecided, err: fmt.Errorf("policy declarations.manifest: %w", err)}
 				}
 			}
+			var key *signing.Key
+			if signKey != "" {
+				if key, err = signing.LoadKey(signKey, []byte(os.Getenv("COSIGN_PASSWORD"))); err != nil {
+					return usagef("--sign-key: %v", err)
+				}
+			}
 			if err := os.MkdirAll(outDir, 0o755); err != nil {
 				return &exitError{code: ExitUndecided, err: err}
 			}
@@ -163,13 +176,22 @@ or a FAIL that rests only on what could not be inspected).`,
 			if err != nil {
 				return &exitError{code: ExitUndecided, err: err}
 			}
+			att, signed, err := writeAttestations(outDir, res, threshold, key)
+			if err != nil {
+				return &exitError{code: ExitUndecided, err: err}
+			}
+			files = append(files, att...)
 			printVerdict(stdout, res, files)
+			if !signed {
+				fmt.Fprintln(stdout, "The attestations are not signed: give --sign-key to sign them.")
+			}
 			return acceptExit(res)
 		},
 	}
 	in.register(cmd)
 	cmd.Flags().StringVar(&policyFile, "policy", "", "the acceptance policy (default: the built-in strict policy)")
 	cmd.Flags().StringVar(&outDir, "out", "", "directory for the evidence: result.json, report.md, result.sarif, junit.xml, the SBOMs")
+	cmd.Flags().StringVar(&signKey, "sign-key", "", "sign the attestations with this key: a cosign key (password in COSIGN_PASSWORD) or a PEM private key")
 	cmd.Flags().StringVar(&lang, "lang", "en", "language of report.html: ja (検収報告書) or en")
 	return cmd
 }
@@ -487,4 +509,39 @@ func acceptExit(res *result.Result) error {
 func mustSeverity(s string) result.Severity {
 	sev, _ := result.ParseSeverity(s)
 	return sev
+}
+
+// writeAttestations writes the verdict, test-result and SBOM statements, signed into
+// Sigstore bundles when there is a key.
+func writeAttestations(dir string, res *result.Result, threshold result.Severity, key *signing.Key) ([]string, bool, error) {
+	sbomJSON, err := os.ReadFile(filepath.Join(dir, "sbom.cdx.json"))
+	if err != nil {
+		return nil, false, err
+	}
+	now := time.Now()
+	var statements [3][]byte
+	if statements[0], err = vsa.Summary(res, nil, now); err != nil {
+		return nil, false, err
+	}
+	if statements[1], err = vsa.TestResult(res, threshold); err != nil {
+		return nil, false, err
+	}
+	if statements[2], err = vsa.SBOM(res, sbomJSON); err != nil {
+		return nil, false, err
+	}
+	var files []string
+	for i, name := range []string{"vsa", "test-result", "sbom"} {
+		data, file := statements[i], filepath.Join(dir, "attestation."+name+".intoto.json")
+		if key != nil {
+			if data, err = signing.SignStatement(statements[i], key); err != nil {
+				return nil, false, fmt.Errorf("signing the %s attestation: %w", name, err)
+			}
+			file = filepath.Join(dir, "attestation."+name+".sigstore.json")
+		}
+		if err := writeFile(file, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+			return nil, false, err
+		}
+		files = append(files, file)
+	}
+	return files, key != nil, nil
 }
