@@ -162,4 +162,3 @@ func subjectChecks(st *vsa.Statement, files []vsa.Subject) []result.Check {
 	}
 	return checks
 }
-
