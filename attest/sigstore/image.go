@@ -7,6 +7,12 @@ import (
 	"fmt"
 	"strings"
 
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+
 	"kensa.dev/kensa/internal/result"
 )
 
@@ -77,8 +83,13 @@ func VerifyImage(subject, digest string, attached []ImageAttachment, trust *Trus
 				c := verifySimpleSigning(subject, where, hexDigest, l, trust)
 				checks = append(checks, c)
 			case l.MediaType == mediaDSSE:
-				checks = append(checks, result.Check{Name: CheckName, Subject: subject, Status: result.Skip,
-					Detail: where + ": a cosign attestation in the older tag format, not checked: ask for attestations as Sigstore bundles (cosign v3 attest)"})
+				v, err := verifyTagAttestation(l, hexDigest, trust)
+				c := Check(subject, v, err)
+				c.Detail = where + ": " + c.Detail
+				checks = append(checks, c)
+				if err == nil && v != nil && v.Statement != nil {
+					attestations = append(attestations, v)
+				}
 			}
 		}
 	}
@@ -138,4 +149,87 @@ func verifySimpleSigning(subject, where, hexDigest string, l ImageLayer, trust *
 			where, p.Critical.Image.DockerManifestDigest, hexDigest)
 	}
 	return c
+}
+
+// dsseJSON is a DSSE envelope as cosign stores it in an attestation layer.
+type dsseJSON struct {
+	PayloadType string `json:"payloadType"`
+	Payload     string `json:"payload"`
+	Signatures  []struct {
+		KeyID string `json:"keyid"`
+		Sig   string `json:"sig"`
+	} `json:"signatures"`
+}
+
+// verifyTagAttestation checks one layer of cosign's older .att tag: a DSSE envelope
+// (with its certificate and transparency-log bundle in annotations when there are),
+// rebuilt as a Sigstore bundle so that the same verifier checks the signature, the
+// signer and that the statement is about this image.
+func verifyTagAttestation(l ImageLayer, hexDigest string, trust *Trust) (_ *Verified, err error) {
+	defer recoverTo(&err)
+	if trust == nil || trust.material == nil {
+		return nil, errorf("no trust material given; build one with NewTrust")
+	}
+	if len(l.Data) > MaxBundleSize {
+		return nil, errorf("attestation larger than %d bytes; not read", MaxBundleSize)
+	}
+	if err := checkJSONDepth(l.Data); err != nil {
+		return nil, failf("attestation: %v", err)
+	}
+	var env dsseJSON
+	if err := json.Unmarshal(l.Data, &env); err != nil {
+		return nil, failf("attestation is not a DSSE envelope: %v", err)
+	}
+	if len(env.Signatures) != 1 {
+		return nil, failf("attestation envelope has %d signatures, want 1", len(env.Signatures))
+	}
+	payload, err := base64.StdEncoding.DecodeString(env.Payload)
+	if err != nil {
+		return nil, failf("attestation payload is not base64")
+	}
+	sig, err := base64.StdEncoding.DecodeString(env.Signatures[0].Sig)
+	if err != nil || len(sig) == 0 {
+		return nil, failf("attestation signature is not base64")
+	}
+	pb := &protobundle.Bundle{
+		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+		VerificationMaterial: &protobundle.VerificationMaterial{
+			Content: &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{}},
+		},
+		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
+			Payload: payload, PayloadType: env.PayloadType,
+			Signatures: []*protodsse.Signature{{Sig: sig, Keyid: env.Signatures[0].KeyID}},
+		}},
+	}
+	if c := l.Annotations[annCertificate]; c != "" {
+		der, err := decodeCert([]byte(c))
+		if err != nil {
+			return nil, failf("certificate: %v", err)
+		}
+		pb.VerificationMaterial.Content = &protobundle.VerificationMaterial_X509CertificateChain{
+			X509CertificateChain: &protocommon.X509CertificateChain{Certificates: []*protocommon.X509Certificate{{RawBytes: der}}},
+		}
+		pb.MediaType = "application/vnd.dev.sigstore.bundle+json;version=0.1"
+	}
+	if rb := l.Annotations[annRekorBundle]; rb != "" {
+		var r rekorBundle
+		if err := json.Unmarshal([]byte(rb), &r); err != nil {
+			return nil, failf("transparency-log bundle: %v", err)
+		}
+		entry, err := legacyTlogEntry(&r)
+		if err != nil {
+			return nil, err
+		}
+		pb.VerificationMaterial.TlogEntries = []*protorekor.TransparencyLogEntry{entry}
+	}
+	b, err := bundle.NewBundle(pb)
+	if err != nil {
+		return nil, failf("attestation: %v", err)
+	}
+	v, err := verifyEntity(b, ArtifactRef{SHA256: hexDigest}, trust)
+	if err != nil {
+		return nil, err
+	}
+	v.Format = "legacy-attestation"
+	return v, nil
 }
