@@ -3,6 +3,8 @@ package sbom
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -100,7 +102,10 @@ func TestOutputsValidate(t *testing.T) {
 			if tc.format == SPDXJSON && !strings.Contains(out, `"spdxVersion": "SPDX-2.3"`) {
 				t.Errorf("%s is not SPDX 2.3", tc.format)
 			}
-			for _, want := range []string{"kensa:hardening", "kensa:unaccounted", "pkg:golang/example.com/dep", "pkg:cargo/serde@1.0.210"} {
+			// The evidence of the dpkg packages (their database) is listed with its digest.
+			status := sha256File(t, filepath.Join(dir, "var/lib/dpkg/status"))
+			for _, want := range []string{"kensa:hardening", "kensa:unaccounted", "pkg:golang/example.com/dep", "pkg:cargo/serde@1.0.210",
+				"pkg:pypi/urllib3@2.0.7", "MIT", status} {
 				if !strings.Contains(out, want) {
 					t.Errorf("%s of %s lacks %q", tc.format, target, want)
 				}
@@ -148,4 +153,14 @@ func TestOtherFormats(t *testing.T) {
 	if err := Encode(&buf, s, "cyclonedx"); err == nil {
 		t.Error("an unknown format was accepted")
 	}
+}
+
+func sha256File(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

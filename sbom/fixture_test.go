@@ -148,7 +148,7 @@ var (
 // fixture builds, once per test binary, a delivery with something for the main
 // catalogers: a Debian root (os-release and a dpkg status database), a Go binary with a
 // module dependency, a Rust binary carrying cargo-auditable's dependency list, a Python
-// distribution in site-packages, a package-lock.json with its node_modules, and an
+// distribution in dist-packages and one in site-packages, a package-lock.json with its node_modules, and an
 // executable no package accounts for.
 func fixture(tb testing.TB) string {
 	tb.Helper()
@@ -189,6 +189,10 @@ func fixture(tb testing.TB) string {
 		write(tb, root, dist+"top_level.txt", "requests\n", 0o644)
 		write(tb, root, dist+"RECORD", "requests/__init__.py,sha256=x,10\nrequests-2.31.0.dist-info/METADATA,,\n", 0o644)
 		write(tb, root, "usr/lib/python3/dist-packages/requests/__init__.py", "# requests\n", 0o644)
+		site := "usr/local/lib/python3.11/site-packages/urllib3-2.0.7.dist-info/"
+		write(tb, root, site+"METADATA", "Metadata-Version: 2.1\nName: urllib3\nVersion: 2.0.7\nLicense-Expression: MIT\n", 0o644)
+		write(tb, root, site+"RECORD", "urllib3/__init__.py,,\n", 0o644)
+		write(tb, root, site+"top_level.txt", "urllib3\n", 0o644)
 
 		// npm: a lockfile and what it installed.
 		write(tb, root, "srv/web/package-lock.json", packageLock, 0o644)

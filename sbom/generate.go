@@ -396,8 +396,9 @@ func isExecutable(a result.Artifact) bool {
 	return false
 }
 
-// addFiles records every executable's digest and metadata in the SBOM, so that each is
-// listed as a file with its sha256 (the inventory computed them: nothing is read again).
+// addFiles records the digest and metadata of every executable and of every file that
+// evidences a package, so that each is listed as a file with its sha256 (the inventory
+// computed them: nothing is read again).
 func addFiles(s *syftsbom.SBOM, inv *inventory.Inventory, exes []Executable) {
 	if s.Artifacts.FileDigests == nil {
 		s.Artifacts.FileDigests = map[file.Coordinates][]file.Digest{}
@@ -411,12 +412,26 @@ func addFiles(s *syftsbom.SBOM, inv *inventory.Inventory, exes []Executable) {
 			byPath[a.Path] = i
 		}
 	}
-	for _, e := range exes {
-		i := byPath[e.Path]
+	add := func(c file.Coordinates, i int) {
 		a := inv.Artifacts[i]
-		c := e.coords
 		s.Artifacts.FileDigests[c] = []file.Digest{{Algorithm: "sha256", Value: strings.TrimPrefix(a.Digest, "sha256:")}}
 		s.Artifacts.FileMetadata[c] = fileMetadata(a, inv.Stored[i])
+	}
+	for _, e := range exes {
+		add(e.coords, byPath[e.Path])
+	}
+	// The files that evidence each package (its package database, lock file, manifest,
+	// the binary it was found in) with their digests, so that the evidence can be checked.
+	bySyft := make(map[string]int, len(byPath))
+	for p, i := range byPath {
+		bySyft[syftPath(p)] = i
+	}
+	for _, p := range s.Artifacts.Packages.Sorted() {
+		for _, l := range p.Locations.ToSlice() {
+			if i, ok := bySyft[l.FullNestedPath()]; ok && inv.Artifacts[i].Digest != "" {
+				add(l.Coordinates, i)
+			}
+		}
 	}
 }
 
