@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	fx "kensa.dev/kensa/internal/fixture"
 )
 
 var (
@@ -44,24 +45,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// run runs a command and fails the test with its output when it fails; pkg names the
-// Debian package that provides the program.
-func run(tb testing.TB, dir string, env []string, pkg, name string, args ...string) []byte {
-	tb.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		tb.Fatalf("%s is not installed (Debian package %s)", name, pkg)
-	}
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		tb.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.Bytes())
-	}
-	return out
-}
+// run runs a command for a test (see fixture.Run).
+var run = fx.Run
 
 func write(tb testing.TB, root, name, content string, mode os.FileMode) {
 	tb.Helper()
@@ -164,7 +149,7 @@ func fixture(tb testing.TB) string {
 		// Go: the gobuild analyzer's test program, whose dependency comes through a replace.
 		src := filepath.Join(work(tb), "goapp")
 		for _, d := range []string{"app", "dep"} {
-			copyDir(tb, filepath.Join("..", "analyzers", "gobuild", "testdata", d), filepath.Join(src, d))
+			fx.CopyTree(tb, filepath.Join("..", "analyzers", "gobuild", "testdata", d), filepath.Join(src, d))
 		}
 		run(tb, filepath.Join(src, "app"), []string{"CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOWORK=off"}, "golang", "go",
 			"build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(root, "usr/local/bin/casemgr-report"), ".")
@@ -208,27 +193,6 @@ func fixture(tb testing.TB) string {
 		tb.Fatal("the fixture could not be built")
 	}
 	return fixtureDir
-}
-
-func copyDir(tb testing.TB, from, to string) {
-	tb.Helper()
-	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
 }
 
 // ociLayout writes an OCI image layout whose one layer holds the directory.

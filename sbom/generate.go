@@ -353,7 +353,7 @@ func executables(inv *inventory.Inventory, s *syftsbom.SBOM, layers map[int]stri
 	}
 	var out []Executable
 	for _, a := range inv.Artifacts {
-		if a.Hidden != "" || !isExecutable(a) {
+		if a.Hidden != "" || !a.Executable() {
 			continue
 		}
 		fp := syftPath(a.Path)
@@ -382,18 +382,6 @@ func packageName(p pkg.Package) string {
 		return p.Name
 	}
 	return p.Name + "@" + p.Version
-}
-
-// isExecutable: native binaries, and scripts someone may run (an execute bit).
-func isExecutable(a result.Artifact) bool {
-	switch a.Format {
-	case "elf", "pe", "macho", "macho-fat":
-		return true
-	case "script":
-		m := parseMode(a.Mode)
-		return m&0o111 != 0
-	}
-	return false
 }
 
 // addFiles records the digest and metadata of every executable and of every file that

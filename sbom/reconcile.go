@@ -260,17 +260,17 @@ func reconcileFiles(s *SBOM, inv *inventory.Inventory, d *Declared) []result.Fin
 	}
 	// Files are matched by path: the whole path, or a unique path ending in the declared
 	// name (a vendor may root its paths elsewhere: /opt/app/bin/x for bin/x).
-	var files []string
 	digestOf := map[string]string{}
+	byBase := map[string][]string{}
 	for _, a := range inv.Artifacts {
 		if a.Hidden == "" && (a.Type == "file" || a.Type == "hardlink") {
-			files = append(files, a.Path)
 			digestOf[a.Path] = strings.TrimPrefix(a.Digest, "sha256:")
+			byBase[lastElem(a.Path)] = append(byBase[lastElem(a.Path)], a.Path)
 		}
 	}
 	for _, c := range d.Files {
 		name := strings.TrimPrefix(path.Clean("/"+c.Name), "/")
-		p := matchFile(files, name)
+		p := matchFile(digestOf, byBase, name)
 		if p == "" {
 			out = append(out, finding("sbom/absent-component", "",
 				fmt.Sprintf("the vendor's SBOM declares the file %s, which is not in the delivery", c.Name), "declared: "+describeComp(c)))
@@ -292,12 +292,13 @@ func reconcileFiles(s *SBOM, inv *inventory.Inventory, d *Declared) []result.Fin
 	return out
 }
 
-func matchFile(files []string, name string) string {
-	if _, ok := slices.BinarySearch(files, name); ok {
+// matchFile finds a declared file: by its whole path, or as the one path ending in it.
+func matchFile(files map[string]string, byBase map[string][]string, name string) string {
+	if _, ok := files[name]; ok {
 		return name
 	}
 	var hit string
-	for _, f := range files {
+	for _, f := range byBase[lastElem(name)] {
 		if strings.HasSuffix(f, "/"+name) || strings.HasSuffix(f, "!"+name) {
 			if hit != "" {
 				return "" // ambiguous: not a match
@@ -306,6 +307,11 @@ func matchFile(files []string, name string) string {
 		}
 	}
 	return hit
+}
+
+// lastElem is a path's last element, inside archives too.
+func lastElem(p string) string {
+	return p[strings.LastIndexAny(p, "/!")+1:]
 }
 
 // Quality reports the gaps of a declared SBOM against the NTIA minimum elements.

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/analyzers/sniff"
+	"kensa.dev/kensa/internal/fixture"
 	"kensa.dev/kensa/internal/limits"
 )
 
@@ -41,42 +41,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// run runs a command in dir and fails the test with its output when it fails; tool
-// names the Debian package that provides the program.
+// run runs a command in dir and returns its output (see fixture.Run).
 func run(tb testing.TB, dir string, env []string, pkg string, name string, args ...string) string {
 	tb.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		tb.Fatalf("%s is not installed (Debian package %s)", name, pkg)
-	}
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		tb.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-func copyTree(tb testing.TB, from, to string) {
-	tb.Helper()
-	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	return string(fixture.Run(tb, dir, env, pkg, name, args...))
 }
 
 // goFixture is one build of testdata/app.
@@ -125,7 +93,7 @@ func goFixtures(tb testing.TB) string {
 			goErr = ftb.msg
 		}()
 		src := filepath.Join(dir, "src")
-		copyTree(&ftb, "testdata", src)
+		fixture.CopyTree(&ftb, "testdata", src)
 		app := filepath.Join(src, "app")
 		gitEnv := []string{"GIT_AUTHOR_NAME=kensa", "GIT_AUTHOR_EMAIL=kensa@example.com", "GIT_COMMITTER_NAME=kensa",
 			"GIT_COMMITTER_EMAIL=kensa@example.com", "GIT_AUTHOR_DATE=" + vcsCommitTime, "GIT_COMMITTER_DATE=" + vcsCommitTime,

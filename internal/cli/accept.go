@@ -248,7 +248,7 @@ var networkSchemes = []string{"http", "https", "ws", "wss", "ftp", "ftps", "tcp"
 func endpointFindings(inv *inventory.Inventory, pol *policy.Policy) []result.Finding {
 	var out []result.Finding
 	for _, a := range inv.Artifacts {
-		if a.Hidden != "" || !isExecutableFormat(a) {
+		if a.Hidden != "" || !a.Executable() {
 			continue
 		}
 		f, ok := a.Facts["strings"].(*textscan.Facts)
@@ -300,27 +300,21 @@ func urlHost(u textscan.Indicator) string {
 // forbiddenFindings reports components the policy forbids.
 func forbiddenFindings(s *sbom.SBOM, pol *policy.Policy) []result.Finding {
 	var out []result.Finding
+	components := s.Components()
 	for _, pat := range pol.SBOM.Forbidden {
 		g, err := glob.Compile(pat)
 		if err != nil {
 			continue // checked when the policy was read
 		}
-		for _, c := range s.Components() {
+		for _, c := range components {
 			if g.Match(c.Name+"@"+c.Version) || (c.PURL != "" && g.Match(c.PURL)) {
 				out = append(out, result.Finding{Rule: "policy/forbidden-component", Severity: result.Critical,
 					Message:  fmt.Sprintf("%s %s is in the delivery; the policy forbids %q", c.Name, c.Version, pat),
-					Evidence: []string{strings2(c.PURL, c.Name+"@"+c.Version)}})
+					Evidence: []string{cmp.Or(c.PURL, c.Name+"@"+c.Version)}})
 			}
 		}
 	}
 	return out
-}
-
-func strings2(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // manifestFindings compares the delivery's top-level files with the declared manifest.

@@ -252,7 +252,7 @@ func (v *verifier) run(inv *inventory.Inventory) []result.Check {
 		byPath[a.Path] = file{a, st}
 		paths = append(paths, a.Path)
 		files = append(files, checksums.File{Path: a.Path, SHA256: strings.TrimPrefix(a.Digest, "sha256:"),
-			Executable: isExecutableFormat(a), Open: func() (io.ReadCloser, error) { return st.Open() }})
+			Executable: a.Executable(), Open: func() (io.ReadCloser, error) { return st.Open() }})
 	}
 	read := func(p string) ([]byte, error) {
 		f, ok := byPath[p]
@@ -388,16 +388,6 @@ func isAttachment(p string) bool {
 		}
 	}
 	return checksums.IsManifestName(path.Base(p))
-}
-
-func isExecutableFormat(a result.Artifact) bool {
-	switch a.Format {
-	case "elf", "pe", "macho", "macho-fat":
-		return true
-	case "script":
-		return strings.ContainsAny(a.Mode[len(a.Mode)-3:], "1357")
-	}
-	return false
 }
 
 // verifyExit: a failed check, or nothing verified, is 1; a check that could not be

@@ -7,6 +7,8 @@
 package result
 
 import (
+	"strconv"
+
 	"kensa.dev/kensa/internal/limits"
 )
 
@@ -148,6 +150,19 @@ type Artifact struct {
 	// Facts are what the analyzers observed, keyed by analyzer name ("elf", "pe",
 	// "strings"); see docs/facts.md. Only `kensa facts` lists them.
 	Facts map[string]any `json:"facts,omitempty"`
+}
+
+// Executable reports a file someone may run: a native binary (ELF, PE, Mach-O), or a
+// script with an execute bit.
+func (a Artifact) Executable() bool {
+	switch a.Format {
+	case "elf", "pe", "macho", "macho-fat":
+		return true
+	case "script":
+		m, err := strconv.ParseUint(a.Mode, 8, 32)
+		return err == nil && m&0o111 != 0
+	}
+	return false
 }
 
 // Severity of a finding, from least to most severe.
