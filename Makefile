@@ -6,11 +6,12 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS   := -s -w -X kensa.dev/kensa/internal/version.Version=$(VERSION) -X kensa.dev/kensa/internal/version.Commit=$(COMMIT)
 EXAMPLE   := build/example/delivery-3.2.0
+NEXT      := build/example/delivery-3.3.0
 TOOLS     := $(GO) tool -modfile=tools/go.mod
 FUZZTIME  ?= 30s
 GOVULNDB  ?= ../shared/testdata/govulndb
 
-.PHONY: help build test lint fuzz bench fixtures rule-fixtures corpus-check run vuln clean
+.PHONY: help build test lint fuzz bench fixtures rule-fixtures corpus-check run run-update vuln clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -45,6 +46,10 @@ $(EXAMPLE)/install.sh: $(shell find testdata/example internal/fixture -type f)
 	rm -rf $(EXAMPLE)
 	$(GO) run ./internal/fixture/mkexample -src testdata/example -out $(EXAMPLE)
 
+$(NEXT)/install.sh: $(shell find testdata/example internal/fixture -type f)
+	rm -rf $(NEXT)
+	$(GO) run ./internal/fixture/mkexample -src testdata/example -version 3.3.0 -out $(NEXT)
+
 rule-fixtures: ## rebuild the binary fixtures of the built-in rule packs (committed)
 	./testdata/rule-fixtures/build.sh
 
@@ -58,6 +63,10 @@ corpus-check: build ## scan this machine's system binaries: how often do the rul
 run: build fixtures build/example/acceptance.key ## build kensa and run the acceptance of the example delivery
 	@echo "\$$ kensa accept $(EXAMPLE) --policy testdata/example/acceptance.yaml --out build/example/evidence --sign-key build/example/acceptance.key"
 	@$(BIN) accept $(EXAMPLE) --policy testdata/example/acceptance.yaml --out build/example/evidence --sign-key build/example/acceptance.key
+
+run-update: run $(NEXT)/install.sh ## after the acceptance of 3.2.0: what changed in the next release (3.3.0, compromised)
+	@echo "\$$ kensa diff --baseline build/example/evidence/result.json $(NEXT) --min-risk medium"
+	@$(BIN) diff --baseline build/example/evidence/result.json $(NEXT) --min-risk medium; test $$? -eq 1
 
 # The acceptance team's signing key for the example (P-256, made here, never committed).
 build/example/acceptance.key:

@@ -5,7 +5,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/anchore/syft/syft/artifact"
+	"github.com/anchore/syft/syft/file"
 	"github.com/anchore/syft/syft/pkg"
+
+	"kensa.dev/kensa/analyzers/inventory"
+	"kensa.dev/kensa/internal/result"
 )
 
 // Change kinds of Diff.
@@ -105,5 +110,63 @@ func Diff(old, new []Component) []Change {
 		return cmp.Or(strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.Type, b.Type),
 			cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Old, b.Old), cmp.Compare(a.New, b.New))
 	})
+	return out
+}
+
+// ResultComponents lists the packages for the result document (result.Component), each
+// with the delivered files it alone accounts for: the files its package database lists,
+// the files it was found in, the executables it accounts for, less any file another
+// package claims too (a package database, a binary with many modules built in).
+func (s *SBOM) ResultComponents(inv *inventory.Inventory) []result.Component {
+	invPath := map[string]string{}
+	for _, a := range inv.Artifacts {
+		if a.Hidden == "" && a.Digest != "" {
+			invPath[syftPath(a.Path)] = a.Path
+		}
+	}
+	files := map[artifact.ID][]string{}
+	claims := map[string]int{}
+	claim := func(id artifact.ID, fp string) {
+		p, ok := invPath[fp]
+		if !ok || slices.Contains(files[id], p) {
+			return
+		}
+		files[id] = append(files[id], p)
+		claims[p]++
+	}
+	pkgs := s.Syft.Artifacts.Packages.Sorted()
+	byName := map[string][]artifact.ID{}
+	for _, p := range pkgs {
+		byName[packageName(p)] = append(byName[packageName(p)], p.ID())
+		for _, l := range p.Locations.ToSlice() {
+			claim(p.ID(), l.FullNestedPath())
+		}
+	}
+	for _, r := range s.Syft.Relationships {
+		p, ok := r.From.(pkg.Package)
+		c, ok2 := r.To.(file.Coordinates)
+		if ok && ok2 && r.Type == artifact.ContainsRelationship {
+			claim(p.ID(), c.FullNestedPath())
+		}
+	}
+	for _, e := range s.Executables {
+		for _, name := range e.Packages {
+			for _, id := range byName[name] {
+				claim(id, syftPath(e.Path))
+			}
+		}
+	}
+	out := make([]result.Component, 0, len(pkgs))
+	for _, p := range pkgs {
+		c := componentOf(p)
+		rc := result.Component{Name: c.Name, Version: c.Version, Type: c.Type, PURL: c.PURL}
+		for _, f := range files[p.ID()] {
+			if claims[f] == 1 {
+				rc.Files = append(rc.Files, f)
+			}
+		}
+		slices.Sort(rc.Files)
+		out = append(out, rc)
+	}
 	return out
 }

@@ -29,7 +29,7 @@ import (
 // own commands they have:
 //
 //	hostile NAME             write the hostile delivery NAME of internal/fixture to $WORK
-//	example DIR              build the example delivery into DIR
+//	example DIR [VERSION]    build the example delivery (release 3.2.0, or VERSION) into DIR
 //	mkimage FMT OUT DIR...   write an image whose layers are the given directories,
 //	                         as docker-archive, oci-dir or oci-archive
 //	registry                 serve a registry on 127.0.0.1 for this script; sets $REGISTRY
@@ -49,6 +49,11 @@ func TestMain(m *testing.M) {
 }
 
 func TestScripts(t *testing.T) {
+	t.Cleanup(func() {
+		for _, d := range examples.dirs {
+			os.RemoveAll(d)
+		}
+	})
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -86,24 +91,37 @@ func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(ts.MkAbs(c.File), c.Make(), 0o644))
 }
 
-var example struct {
-	once sync.Once
-	dir  string
-	err  error
+// examples are the example delivery's releases, each built once for all scripts.
+var examples struct {
+	sync.Mutex
+	dirs map[string]string
 }
 
 func cmdExample(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: example DIR")
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: example DIR [VERSION]")
 	}
-	example.once.Do(func() {
-		example.dir, example.err = os.MkdirTemp("", "kensa-example-test-")
-		if example.err == nil {
-			example.err = fixture.Example(context.Background(), "../../testdata/example", example.dir)
+	version := fixture.ExampleReleases[0]
+	if len(args) == 2 {
+		version = args[1]
+	}
+	examples.Lock()
+	dir, ok := examples.dirs[version]
+	if !ok {
+		var err error
+		dir, err = os.MkdirTemp("", "kensa-example-test-")
+		ts.Check(err)
+		if err := fixture.ExampleRelease(context.Background(), "../../testdata/example", dir, version); err != nil {
+			examples.Unlock()
+			ts.Fatalf("building the example %s: %v", version, err)
 		}
-	})
-	ts.Check(example.err)
-	ts.Check(os.CopyFS(ts.MkAbs(args[0]), os.DirFS(example.dir)))
+		if examples.dirs == nil {
+			examples.dirs = map[string]string{}
+		}
+		examples.dirs[version] = dir
+	}
+	examples.Unlock()
+	ts.Check(os.CopyFS(ts.MkAbs(args[0]), os.DirFS(dir)))
 }
 
 func cmdMkimage(ts *testscript.TestScript, neg bool, args []string) {

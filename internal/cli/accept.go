@@ -2,7 +2,8 @@ package cli
 
 import (
 	"cmp"
-	"errors"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/url"
@@ -22,6 +23,7 @@ import (
 	"kensa.dev/kensa/attest/signing"
 	"kensa.dev/kensa/attest/sigstore"
 	"kensa.dev/kensa/attest/vsa"
+	"kensa.dev/kensa/diff"
 	"kensa.dev/kensa/internal/glob"
 	"kensa.dev/kensa/internal/limits"
 	"kensa.dev/kensa/internal/policy"
@@ -116,6 +118,15 @@ or a FAIL that rests only on what could not be inspected).`,
 					return &exitError{code: ExitUndecided, err: fmt.Errorf("policy declarations.manifest: %w", err)}
 				}
 			}
+			var (
+				baseline       *result.Result
+				baselineDigest string
+			)
+			if pol.Baseline != "" {
+				if baseline, baselineDigest, err = readBaseline(pol.Path(pol.Baseline)); err != nil {
+					return &exitError{code: ExitUndecided, err: fmt.Errorf("policy baseline: %w", err)}
+				}
+			}
 			var key *signing.Key
 			if signKey != "" {
 				if key, err = signing.LoadKey(signKey, []byte(os.Getenv("COSIGN_PASSWORD"))); err != nil {
@@ -135,11 +146,7 @@ or a FAIL that rests only on what could not be inspected).`,
 			prep := sbom.Prepare(cmd.Context())
 			inv, err := inventory.Take(cmd.Context(), args, opts)
 			if err != nil {
-				var ue *inventory.UsageError
-				if errors.As(err, &ue) {
-					return &usageError{err}
-				}
-				return &exitError{code: ExitUndecided, err: err}
+				return walkError(err)
 			}
 			defer inv.Close()
 
@@ -157,6 +164,7 @@ or a FAIL that rests only on what could not be inspected).`,
 			if manifest != nil {
 				findings = append(findings, manifestFindings(inv, manifest, pol.Declarations.Manifest)...)
 			}
+			keepProfiles(inv)
 			ruled, rerrs := judge(cmd.Context(), eng, inv)
 			findings = append(findings, ruled...)
 			inv.Errors = append(inv.Errors, rerrs...)
@@ -165,6 +173,18 @@ or a FAIL that rests only on what could not be inspected).`,
 			res.Checks = v.run(inv)
 			res.Checks = append(res.Checks, v.image(cmd.Context(), inv, opts)...)
 			res.Policy = &result.PolicyRef{File: pol.File, Digest: pol.Digest, FailOn: pol.Rules.FailOn}
+			res.Components = s.ResultComponents(inv)
+			var changes *diff.Report
+			if baseline != nil {
+				now := *res
+				now.Findings = findings
+				changes = diff.Compare(baseline, &now, diff.Options{Declared: pol.Declared})
+				res.Baseline = &result.BaselineRef{File: pol.Baseline, Digest: baselineDigest, Target: baseline.Target, Changes: map[string]int{}}
+				for level, n := range changes.Summary.Risk {
+					res.Baseline.Changes[string(level)] = n
+				}
+				findings = append(findings, baselineFindings(changes)...)
+			}
 			decide(res, findings, inv, pol, threshold, vendor != nil, time.Now())
 
 			extras := render.ReportExtras{Lang: lang, Components: map[string]int{}, Executables: len(s.Executables),
@@ -181,6 +201,13 @@ or a FAIL that rests only on what could not be inspected).`,
 				return &exitError{code: ExitUndecided, err: err}
 			}
 			files = append(files, att...)
+			if changes != nil {
+				diffFiles, err := writeBaselineDiff(outDir, changes, pol.Baseline, args[0])
+				if err != nil {
+					return &exitError{code: ExitUndecided, err: err}
+				}
+				files = append(files, diffFiles...)
+			}
 			printVerdict(stdout, res, files)
 			if !signed {
 				fmt.Fprintln(stdout, "The attestations are not signed: give --sign-key to sign them.")
@@ -267,6 +294,16 @@ func endpointFindings(inv *inventory.Inventory, pol *policy.Policy) []result.Fin
 					Message:  fmt.Sprintf("%s contacts %s, which the declaration does not list", a.Path, host),
 					Evidence: []string{fmt.Sprintf("%s at offset %d", u.Value, u.Offset)}})
 			}
+		}
+		_, goBinary := a.Facts["go"]
+		for _, d := range f.Indicators.Domains.Items {
+			if !diff.StandaloneDestination(d.Value, goBinary) || slices.Contains(referenceHosts, d.Value) || pol.Declared(d.Value) || slices.Contains(hosts, d.Value) {
+				continue
+			}
+			hosts = append(hosts, d.Value)
+			out = append(out, result.Finding{Rule: "policy/undeclared-endpoint", Severity: result.High, Path: a.Path,
+				Message:  fmt.Sprintf("%s names the host %s, which the declaration does not list", a.Path, d.Value),
+				Evidence: []string{fmt.Sprintf("%s at offset %d", d.Value, d.Offset)}})
 		}
 		for _, ip := range f.Indicators.IPv4.Items {
 			if ip.Scope == "public" && !pol.Declared(ip.Value) && !slices.Contains(hosts, ip.Value) {
@@ -400,21 +437,23 @@ func decide(res *result.Result, findings []result.Finding, inv *inventory.Invent
 	}
 	var nc []string
 	if !has("signature/") && !has("checksum/") {
-		nc = append(nc, "no signature or checksum manifest of the delivery was verified")
+		nc = append(nc, render.NoSignature)
 	}
 	if !has("provenance/") {
-		nc = append(nc, "no build provenance was verified")
+		nc = append(nc, render.NoProvenance)
 	}
 	if !vendorSBOM {
-		nc = append(nc, "no vendor SBOM was given (sbom.vendor): the components were listed, not reconciled")
+		nc = append(nc, render.NoVendorSBOM)
 	}
 	if pol.Declarations.Manifest == "" {
-		nc = append(nc, "no manifest of the delivered files was declared (declarations.manifest)")
+		nc = append(nc, render.NoManifest)
 	}
 	if len(pol.Declarations.NetworkDestinations) == 0 {
-		nc = append(nc, "no network destinations were declared (declarations.networkDestinations): every one found is a finding")
+		nc = append(nc, render.NoDestinations)
 	}
-	nc = append(nc, "no baseline: the delivery was not compared with a previously accepted release")
+	if res.Baseline == nil {
+		nc = append(nc, render.NoBaseline)
+	}
 	res.NotChecked = nc
 }
 
@@ -538,4 +577,61 @@ func writeAttestations(dir string, res *result.Result, threshold result.Severity
 		files = append(files, file)
 	}
 	return files, key != nil, nil
+}
+
+// readBaseline reads the saved result of the previously accepted release and its digest.
+func readBaseline(name string) (*result.Result, string, error) {
+	b, err := readSmall(name, maxSavedResult)
+	if err != nil {
+		return nil, "", err
+	}
+	res, _, err := readSaved(name)
+	if err != nil {
+		return nil, "", err
+	}
+	if res == nil {
+		return nil, "", fmt.Errorf("%s is not a kensa result: name the result.json of the previous release's kensa accept", name)
+	}
+	return res, digestOf(b), nil
+}
+
+// baselineFindings turns the changes from the baseline at medium risk and above, other
+// than findings that are new or changed (this acceptance lists them already), into
+// findings (rule baseline/KIND), so that the policy's threshold and waivers apply to
+// them as to any other finding.
+func baselineFindings(rep *diff.Report) []result.Finding {
+	var out []result.Finding
+	for _, c := range rep.Changes {
+		// New findings are findings of this acceptance already.
+		if c.Level.Rank() < result.Medium.Rank() || strings.HasPrefix(c.Kind, "finding-") {
+			continue
+		}
+		out = append(out, result.Finding{Rule: "baseline/" + c.Kind, Severity: c.Level, Path: c.Path,
+			Message: fmt.Sprintf("since the accepted release (risk %d): %s", c.Risk, c.Summary), Evidence: c.Details})
+	}
+	return out
+}
+
+// writeBaselineDiff writes the comparison with the baseline as diff.json and diff.html.
+func writeBaselineDiff(dir string, rep *diff.Report, baseline, target string) ([]string, error) {
+	v, c := version.Get()
+	rep.Tool = result.Tool{Name: "kensa", Version: v, Commit: c}
+	rep.Old = diff.Side{Input: baseline, From: "result"}
+	rep.New = diff.Side{Input: target, From: "target"}
+	var files []string
+	for name, write := range map[string]func(io.Writer, *diff.Report) error{"diff.json": render.DiffJSON, "diff.html": render.DiffHTML} {
+		p := filepath.Join(dir, name)
+		if err := writeFile(p, func(w io.Writer) error { return write(w, rep) }); err != nil {
+			return nil, err
+		}
+		files = append(files, p)
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// digestOf is "sha256:HEX" of b.
+func digestOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }

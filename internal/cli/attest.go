@@ -74,11 +74,7 @@ a subject: the attestation is about exactly these bytes.`,
 				}
 				inv, err := inventory.Take(cmd.Context(), args[1:], opts)
 				if err != nil {
-					var ue *inventory.UsageError
-					if errors.As(err, &ue) {
-						return &usageError{err}
-					}
-					return &exitError{code: ExitUndecided, err: err}
+					return walkError(err)
 				}
 				checks = append(checks, subjectChecks(st, vsa.Subjects(&result.Result{Artifacts: inv.Artifacts, Target: inv.Targets[0]}))...)
 			}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -72,11 +71,7 @@ Limits (change with --limit NAME=VALUE; sizes take K, M, G, T suffixes):
 			}
 			inv, err := inventory.Take(cmd.Context(), args, opts)
 			if err != nil {
-				var ue *inventory.UsageError
-				if errors.As(err, &ue) {
-					return &usageError{err}
-				}
-				return &exitError{code: ExitUndecided, err: err}
+				return walkError(err)
 			}
 			doc := newFactsDoc(newResult(inv, opts), opts, sel)
 			write := map[string]func(io.Writer, *result.Facts) error{

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -84,9 +83,9 @@ report goes to standard output (--format); SBOMs are then written only to files 
 			if err != nil {
 				return err
 			}
-			threshold, ok := result.ParseSeverity(failOn)
-			if !ok {
-				return usagef("--fail-on %q: want info, low, medium, high or critical", failOn)
+			threshold, err := parseFailOn(failOn)
+			if err != nil {
+				return err
 			}
 			if compare != "" {
 				if err := report.check(); err != nil {
@@ -114,11 +113,7 @@ report goes to standard output (--format); SBOMs are then written only to files 
 			prep := sbom.Prepare(cmd.Context())
 			inv, err := inventory.Take(cmd.Context(), args, opts)
 			if err != nil {
-				var ue *inventory.UsageError
-				if errors.As(err, &ue) {
-					return &usageError{err}
-				}
-				return &exitError{code: ExitUndecided, err: err}
+				return walkError(err)
 			}
 			defer inv.Close()
 			v, _ := version.Get()
@@ -254,11 +249,7 @@ func componentsOf(cmd *cobra.Command, in *inspectFlags, stderr io.Writer, arg st
 	opts.Analyzers = sbom.Analyzers()
 	inv, err := inventory.Take(cmd.Context(), []string{arg}, opts)
 	if err != nil {
-		var ue *inventory.UsageError
-		if errors.As(err, &ue) {
-			return nil, &usageError{err}
-		}
-		return nil, &exitError{code: ExitUndecided, err: err}
+		return nil, walkError(err)
 	}
 	defer inv.Close()
 	if len(inv.Errors) > 0 {

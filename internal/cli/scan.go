@@ -120,9 +120,9 @@ Limits (change with --limit NAME=VALUE; sizes take K, M, G, T suffixes):
 			if err := out.check(); err != nil {
 				return err
 			}
-			threshold, ok := result.ParseSeverity(failOn)
-			if !ok {
-				return usagef("--fail-on %q: want info, low, medium, high or critical", failOn)
+			threshold, err := parseFailOn(failOn)
+			if err != nil {
+				return err
 			}
 			opts, err := in.options(stderr)
 			if err != nil {
@@ -137,11 +137,7 @@ Limits (change with --limit NAME=VALUE; sizes take K, M, G, T suffixes):
 			}
 			inv, err := inventory.Take(cmd.Context(), args, opts)
 			if err != nil {
-				var ue *inventory.UsageError
-				if errors.As(err, &ue) {
-					return &usageError{err}
-				}
-				return &exitError{code: ExitUndecided, err: err}
+				return walkError(err)
 			}
 			findings, rerrs := judge(cmd.Context(), eng, inv)
 			inv.Errors = append(inv.Errors, rerrs...)
@@ -251,4 +247,23 @@ func exitFor(res *result.Result, threshold result.Severity) error {
 		return &exitError{code: ExitUndecided}
 	}
 	return nil
+}
+
+// walkError is the exit an error of inventory.Take calls for: a usage error for an input
+// that cannot be a target, exit 2 (could not decide) for the rest.
+func walkError(err error) error {
+	var ue *inventory.UsageError
+	if errors.As(err, &ue) {
+		return &usageError{err}
+	}
+	return &exitError{code: ExitUndecided, err: err}
+}
+
+// parseFailOn reads a --fail-on severity.
+func parseFailOn(s string) (result.Severity, error) {
+	sev, ok := result.ParseSeverity(s)
+	if !ok {
+		return "", usagef("--fail-on %q: want info, low, medium, high or critical", s)
+	}
+	return sev, nil
 }

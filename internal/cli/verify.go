@@ -3,7 +3,6 @@ package cli
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -117,11 +116,7 @@ decided, 0 otherwise.`,
 			opts.Keep = true
 			inv, err := inventory.Take(cmd.Context(), args, opts)
 			if err != nil {
-				var ue *inventory.UsageError
-				if errors.As(err, &ue) {
-					return &usageError{err}
-				}
-				return &exitError{code: ExitUndecided, err: err}
+				return walkError(err)
 			}
 			defer inv.Close()
 			res := newResult(inv, opts)

@@ -42,6 +42,9 @@ type Policy struct {
 	Declarations Declarations `yaml:"declarations"`
 	Rules        Rules        `yaml:"rules"`
 	Waivers      []Waiver     `yaml:"waivers"`
+	// Baseline is the result.json kensa accept wrote for the previously accepted release:
+	// the delivery is compared with it and every change ranked by risk.
+	Baseline string `yaml:"baseline"`
 
 	// File is where the policy was read from ("" for the default policy); relative paths
 	// in it are relative to its directory.

@@ -43,6 +43,11 @@ declarations:
   manifest: ""               # the delivered files with their sha256, as sha256sum writes them
   networkDestinations: []    # hosts, *.domains, IPs and CIDRs the software may contact
 
+# The result.json of the previously accepted release (from its kensa accept evidence).
+# Every change from it is ranked by risk (kensa diff); a change at or above failOn fails
+# the acceptance unless a waiver names it (rule baseline/<kind>: baseline/file-changed, …).
+baseline: ""
+
 rules:
   builtin: true
   packs: []                  # directories of your own rule packs

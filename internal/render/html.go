@@ -41,6 +41,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"size":  func(n int64) string { return limits.HumanSize(n) },
 	"upper": strings.ToUpper,
 	"short": short,
+	"say":   sentence,
 }).Parse(reportTemplate))
 
 // HTML writes the acceptance report: one self-contained page (no script, no external

@@ -51,8 +51,9 @@ func renderHTML(t *testing.T, lang string) string {
 
 func TestHTMLReport(t *testing.T) {
 	for lang, words := range map[string][]string{
-		English:  {"Acceptance report", "FAIL — not accepted", "Reasons for the verdict", "Waivers used", "Delivered files (2)"},
-		Japanese: {"検収報告書", "不合格", "不合格の理由", "適用した免除", "納品ファイル一覧 (2)", "検収担当 山田"},
+		English: {"Acceptance report", "FAIL — not accepted", "Reasons for the verdict", "Waivers used", "Delivered files (2)"},
+		Japanese: {"検収報告書", "不合格", "不合格の理由", "適用した免除", "納品ファイル一覧 (2)", "検収担当 山田",
+			"重大度「高」の検出事項 policy/undeclared-endpoint: ", "ビルドの来歴 (provenance) を検証していません"},
 	} {
 		page := renderHTML(t, lang)
 		for _, w := range words {
@@ -122,5 +123,27 @@ func TestHTMLInChromium(t *testing.T) {
 			t.Errorf("%s: no screenshot: %v", lang, err)
 		}
 		t.Logf("%s report screenshot: %s", lang, shot)
+	}
+}
+
+func TestJapaneseSentences(t *testing.T) {
+	for en, ja := range map[string]string{
+		"high finding backdoor/x: agentd opens a shell (the waiver approved by 山田 expired on 2026-03-31 and no longer applies)": "重大度「高」の検出事項 backdoor/x: agentd opens a shell（山田 が承認した免除は 2026-03-31 に期限が切れ、適用されません）",
+		"check signature/authenticode failed for admin.exe: not signed":                                                         "検証 signature/authenticode が不合格 (admin.exe): not signed",
+		"check provenance/slsa could not be decided for app.tgz: no bundle":                                                     "検証 provenance/slsa を判定できません (app.tgz): no bundle",
+		"x.tar!a could not be inspected (limit): too big":                                                                       "x.tar!a を検査できませんでした (limit): too big",
+		NoBaseline: "ベースラインがありません。前回検収したリリースとの比較をしていません",
+	} {
+		if got := sentence(Japanese, en); got != ja {
+			t.Errorf("%q:\n got %q\nwant %q", en, got, ja)
+		}
+		if got := sentence(English, en); got != en {
+			t.Errorf("English changed %q to %q", en, got)
+		}
+	}
+	for _, s := range []string{NoSignature, NoProvenance, NoVendorSBOM, NoManifest, NoDestinations, NoBaseline} {
+		if notCheckedJA[s] == "" {
+			t.Errorf("no Japanese for %q", s)
+		}
 	}
 }

@@ -42,6 +42,37 @@ type Result struct {
 	NotChecked []string `json:"notChecked,omitempty"`
 	// Policy identifies the acceptance policy `kensa accept` applied.
 	Policy *PolicyRef `json:"policy,omitempty"`
+	// Components are the packages the SBOM of the delivery lists, with the files each one
+	// owns alone, so that a later release can be compared with this one without its
+	// bytes (`kensa diff --baseline`). Set by `kensa accept`.
+	Components []Component `json:"components,omitempty"`
+	// Baseline summarises the comparison with the previously accepted release, when the
+	// policy names one.
+	Baseline *BaselineRef `json:"baseline,omitempty"`
+}
+
+// Component is one package of the delivery's SBOM.
+type Component struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	Type    string `json:"type,omitempty"`
+	PURL    string `json:"purl,omitempty"`
+	// Files are the paths of the delivered files that this component alone accounts for
+	// (the files a package database lists for it, the executables it was found in when no
+	// other component was); files several components share are left out.
+	Files []string `json:"files,omitempty"`
+}
+
+// BaselineRef identifies the previously accepted release a result was compared with and
+// counts the changes by risk.
+type BaselineRef struct {
+	// File is the baseline result as the policy names it.
+	File   string `json:"file"`
+	Digest string `json:"digest"`
+	// Target is the baseline's target.
+	Target Target `json:"target"`
+	// Changes counts the changes by risk level ("critical": 1, "low": 12).
+	Changes map[string]int `json:"changes"`
 }
 
 // PolicyRef identifies an acceptance policy.
@@ -150,6 +181,62 @@ type Artifact struct {
 	// Facts are what the analyzers observed, keyed by analyzer name ("elf", "pe",
 	// "strings"); see docs/facts.md. Only `kensa facts` lists them.
 	Facts map[string]any `json:"facts,omitempty"`
+	// Profile is the part of the facts of an executable that `kensa diff` compares
+	// between releases; `kensa accept` keeps it so that its result can be a baseline.
+	Profile *Profile `json:"profile,omitempty"`
+}
+
+// Profile is what a release-to-release comparison looks at in an executable or script:
+// the names it imports and exports, the libraries it loads, its sections, the network
+// destinations and strings of interest it holds, its hardening, the modules built into
+// it and who signed it. Lists are sorted and bounded.
+type Profile struct {
+	// Imports are imported functions: "name" or "name@library" for ELF and Mach-O,
+	// "dll!function" for PE (DLL names in lower case).
+	Imports []string `json:"imports,omitempty"`
+	// Exports are exported names.
+	Exports []string `json:"exports,omitempty"`
+	// Libraries are the shared libraries the file loads (DT_NEEDED, imported DLLs,
+	// Mach-O dylibs), in lower case for PE.
+	Libraries []string `json:"libraries,omitempty"`
+	// IFuncs are the names of GNU indirect functions (resolvers run by the loader).
+	IFuncs []string `json:"ifuncs,omitempty"`
+	// Sections are the file's sections with their size, permissions and entropy.
+	Sections []SectionProfile `json:"sections,omitempty"`
+	// Constructors counts the functions run before main (ELF init arrays, PE TLS
+	// callbacks).
+	Constructors int `json:"constructors,omitempty"`
+	// Network are the network destinations the file names: "url:…", "domain:…",
+	// "ipv4:…", "ipv6:…", "onion:…", "email:…".
+	Network []string `json:"network,omitempty"`
+	// Interesting are other strings a reviewer looks at: credentials (redacted), encoded
+	// blobs and what they decode to, sensitive paths and commands.
+	Interesting []string `json:"interesting,omitempty"`
+	// Hardening lists the exploit mitigations the file asks for ("pie", "nx",
+	// "relro=full", "canary", "fortify", "aslr", "dep", "cfg", …).
+	Hardening []string `json:"hardening,omitempty"`
+	// Modules are the Go modules and Rust crates built in, as "path@version".
+	Modules []string `json:"modules,omitempty"`
+	// Signers identify who signed the file: an Authenticode signer's subject and
+	// certificate fingerprint, a Mach-O team identifier.
+	Signers []string `json:"signers,omitempty"`
+	// Packers names the executable packers whose marks were found.
+	Packers []string `json:"packers,omitempty"`
+	// Observations are what a script does that a reviewer looks at, as "kind: text".
+	Observations []string `json:"observations,omitempty"`
+	// Entropy is the Shannon entropy of the whole file in bits per byte.
+	Entropy float64 `json:"entropy,omitempty"`
+	// Truncated is true when a list was cut at its bound.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// SectionProfile is one section of an executable.
+type SectionProfile struct {
+	Name string `json:"name"`
+	Size uint64 `json:"size"`
+	// Perm is "rwx" with a dash for each permission not granted.
+	Perm    string  `json:"perm,omitempty"`
+	Entropy float64 `json:"entropy,omitempty"`
 }
 
 // Executable reports a file someone may run: a native binary (ELF, PE, Mach-O), or a

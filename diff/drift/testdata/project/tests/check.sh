@@ -1,0 +1,3 @@
+#!/bin/sh
+# Runs the program and compares its output with the expected text.
+./hello | cmp - "$srcdir/tests/expected.txt"
