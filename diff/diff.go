@@ -299,6 +299,10 @@ func pairFiles(oldArts, newArts []result.Artifact) []pair {
 		}
 		return a[i].Digest
 	})
+	for _, m := range similarPairs(olds, news, usedOld, usedNew) {
+		usedOld[m[0]], usedNew[m[1]] = true, true
+		out = append(out, pair{olds[m[0]], news[m[1]]})
+	}
 	for i, a := range olds {
 		if !usedOld[i] {
 			out = append(out, pair{old: a})
@@ -313,6 +317,94 @@ func pairFiles(oldArts, newArts []result.Artifact) []pair {
 }
 
 var versionMask = regexp.MustCompile(`[0-9]+`)
+
+// minSimilarity is how alike two executables' profiles must be to be taken for one
+// program renamed and changed.
+const minSimilarity = 0.8
+
+// similarPairs pairs the executables no name or digest paired: each with the one most
+// like it on the other side, when that one's best match is it in turn, their formats
+// agree, their sizes are within a third of each other and their profiles share at least
+// minSimilarity of their names (imports, exports, libraries, sections, modules).
+func similarPairs(olds, news []*result.Artifact, usedOld, usedNew []bool) [][2]int {
+	type cand struct {
+		i   int
+		set map[string]bool
+	}
+	collect := func(arts []*result.Artifact, used []bool) []cand {
+		var out []cand
+		for i, a := range arts {
+			if used[i] || !a.Executable() {
+				continue
+			}
+			if p := profileOf(a); p != nil {
+				if set := nameSet(p); len(set) >= 5 {
+					out = append(out, cand{i, set})
+				}
+			}
+		}
+		return out
+	}
+	os, ns := collect(olds, usedOld), collect(news, usedNew)
+	if len(os) == 0 || len(ns) == 0 || len(os)*len(ns) > 250000 {
+		return nil
+	}
+	best := func(from []cand, fromArts []*result.Artifact, to []cand, toArts []*result.Artifact) map[int]int {
+		out := map[int]int{}
+		for _, a := range from {
+			bi, bs := -1, 0.0
+			for _, b := range to {
+				x, y := fromArts[a.i], toArts[b.i]
+				if x.Format != y.Format || float64(min(x.Size, y.Size)) < 0.75*float64(max(x.Size, y.Size)) {
+					continue
+				}
+				if s := jaccard(a.set, b.set); s > bs {
+					bi, bs = b.i, s
+				}
+			}
+			if bs >= minSimilarity {
+				out[a.i] = bi
+			}
+		}
+		return out
+	}
+	forward, backward := best(os, olds, ns, news), best(ns, news, os, olds)
+	var out [][2]int
+	for o, n := range forward {
+		if backward[n] == o {
+			out = append(out, [2]int{o, n})
+		}
+	}
+	slices.SortFunc(out, func(a, b [2]int) int { return cmp.Compare(a[0], b[0]) })
+	return out
+}
+
+func nameSet(p *result.Profile) map[string]bool {
+	set := map[string]bool{}
+	for _, list := range [][]string{p.Imports, p.Exports, p.Libraries, p.Modules} {
+		for _, x := range list {
+			set[x] = true
+		}
+	}
+	for _, s := range p.Sections {
+		set["section "+s.Name] = true
+	}
+	return set
+}
+
+func jaccard(a, b map[string]bool) float64 {
+	inter := 0
+	for x := range a {
+		if b[x] {
+			inter++
+		}
+	}
+	union := len(a) + len(b) - inter
+	if union == 0 {
+		return 0
+	}
+	return float64(inter) / float64(union)
+}
 
 // rootKeys are the paths of both sides with the leading segments removed that all files
 // of a side share while the two sides name them differently (the delivered archive's
@@ -413,6 +505,9 @@ func fileChange(p pair, opts Options, counts *FileCounts, missing *int) (Change,
 		if n.Executable() {
 			c.Risk = 30
 		}
+	case versionMask.ReplaceAllString(o.Path, "#") != versionMask.ReplaceAllString(n.Path, "#"):
+		c.Summary = fmt.Sprintf("%s was renamed to %s and changed (%s, %d → %d bytes)", o.Path, n.Path, n.Format, o.Size, n.Size)
+		c.Risk += 5
 	default:
 		c.Summary = fmt.Sprintf("%s changed (%s, %d → %d bytes)", n.Path, n.Format, o.Size, n.Size)
 	}

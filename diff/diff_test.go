@@ -237,3 +237,28 @@ func FuzzCompare(f *testing.F) {
 		}
 	})
 }
+
+// A program renamed and changed at once is paired by what it contains, and a program
+// that merely resembles another is not.
+func TestSimilarityPairing(t *testing.T) {
+	agent := &result.Profile{Imports: []string{"connect", "fopen", "getaddrinfo", "printf", "socket", "strlen"}, Libraries: []string{"libc.so.6"},
+		Sections: []result.SectionProfile{{Name: ".text"}, {Name: ".data"}, {Name: ".rodata"}}}
+	agent2 := *agent
+	agent2.Imports = append(slices.Clone(agent.Imports), "send")
+	other := &result.Profile{Imports: []string{"crypt", "getpwnam", "setuid"}, Libraries: []string{"libc.so.6", "libcrypt.so.1"},
+		Sections: []result.SectionProfile{{Name: ".text"}, {Name: ".data"}}}
+	old := &result.Result{Artifacts: []result.Artifact{file("bin/agentd", "sha256:1", "elf", agent), file("bin/passwdd", "sha256:2", "elf", other)}}
+	new := &result.Result{Artifacts: []result.Artifact{file("sbin/agent-daemon", "sha256:3", "elf", &agent2), file("bin/helper", "sha256:4", "elf", &result.Profile{
+		Imports: []string{"a", "b", "c", "d", "e"}})}}
+	got := kinds(Compare(old, new, Options{}))
+	slices.Sort(got)
+	want := []string{"file-added bin/helper", "file-changed sbin/agent-daemon", "file-removed bin/passwdd"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	for _, c := range Compare(old, new, Options{}).Changes {
+		if c.Path == "sbin/agent-daemon" && (c.OldPath != "bin/agentd" || !strings.Contains(c.Summary, "bin/agentd was renamed to sbin/agent-daemon and changed")) {
+			t.Errorf("renamed and changed: %+v", c)
+		}
+	}
+}
