@@ -47,6 +47,26 @@ type Artifact struct {
 	Anomalies []string `json:"anomalies"`
 }
 
+// Trust is what the verification of the delivery established about an artifact: the
+// variable "trust". Only a run that verifies signatures (kensa accept) fills it; in any
+// other run Verified is false and so is everything else, so conditions about trust
+// should start with trust.verified.
+type Trust struct {
+	// Verified says the delivery's signatures were checked in this run.
+	Verified bool `json:"verified" yaml:"verified"`
+	// Signed says a signature over this file itself verified: Authenticode, a Sigstore
+	// bundle or signature beside it.
+	Signed bool `json:"signed" yaml:"signed"`
+	// Covered says a verified signature covers the file: its own, one over an archive
+	// that holds it, or a verified checksum manifest that lists it.
+	Covered bool `json:"covered" yaml:"covered"`
+	// DeliverySigned says some signature in the delivery verified.
+	DeliverySigned bool `json:"deliverySigned" yaml:"deliverySigned"`
+	// SignedPeers counts the other files of the same format in the delivery whose own
+	// signature verified.
+	SignedPeers int `json:"signedPeers" yaml:"signedPeers"`
+}
+
 // Hits are the matches of one pattern in one file.
 type Hits struct {
 	Count   int
@@ -60,6 +80,9 @@ type Hits struct {
 // Input is everything a rule can judge about one artifact.
 type Input struct {
 	Artifact Artifact
+	// Trust is what verification established about the artifact (the zero value when
+	// nothing was verified).
+	Trust Trust
 	// Facts are the analyzers' facts, keyed by analyzer name.
 	Facts map[string]any
 	// Hits are the pattern matches, keyed by PatternID. When nil, they are taken from
@@ -151,9 +174,10 @@ func schemaType(a analyzers.Analyzer) reflect.Type {
 
 // newEnv declares the variables every condition sees.
 func newEnv(list []analyzers.Analyzer) (*cel.Env, error) {
-	natives := []any{reflect.TypeOf(Artifact{})}
+	natives := []any{reflect.TypeOf(Artifact{}), reflect.TypeOf(Trust{})}
 	vars := []cel.EnvOption{
 		cel.Variable("artifact", cel.ObjectType(reflect.TypeOf(Artifact{}).String())),
+		cel.Variable("trust", cel.ObjectType(reflect.TypeOf(Trust{}).String())),
 		cel.Variable("count", cel.MapType(cel.StringType, cel.IntType)),
 		cel.Variable("offsets", cel.MapType(cel.StringType, cel.ListType(cel.IntType))),
 	}
@@ -328,7 +352,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) ([]result.Finding, []e
 }
 
 func (e *Engine) evaluate(ctx context.Context, c *compiled, in *Input) (*result.Finding, error) {
-	act := map[string]any{"artifact": &in.Artifact}
+	act := map[string]any{"artifact": &in.Artifact, "trust": &in.Trust}
 	for name, zero := range e.zero {
 		if f, ok := in.Facts[name]; ok && f != nil {
 			act[name] = f
@@ -387,7 +411,7 @@ func (e *Engine) evaluate(ctx context.Context, c *compiled, in *Input) (*result.
 	if det != nil && det.State() != nil {
 		f.Evidence = append(f.Evidence, factEvidence(c, det.State(), func(root string) bool {
 			_, ok := e.zero[root]
-			return ok || root == "artifact"
+			return ok || root == "artifact" || root == "trust"
 		})...)
 	}
 	if len(f.Evidence) > maxEvidence {

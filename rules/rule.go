@@ -115,6 +115,9 @@ type Test struct {
 	// Path, when set, is the path the fixture is presented under (some rules look at
 	// where a file sits, such as a deb maintainer script: "x.deb!control.tar.xz!postinst").
 	Path string `yaml:"path"`
+	// Trust, when set, is what verification is taken to have established about the
+	// fixture, for rules whose condition reads the variable trust.
+	Trust *Trust `yaml:"trust"`
 }
 
 // Pos is a position in a YAML file; lines and columns count from 1.

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"kensa.dev/kensa/attest/authenticode"
+	"kensa.dev/kensa/rules"
 	"net/url"
 	"os"
 	"path"
@@ -164,14 +166,16 @@ or a FAIL that rests only on what could not be inspected).`,
 			if manifest != nil {
 				findings = append(findings, manifestFindings(inv, manifest, pol.Declarations.Manifest)...)
 			}
+			// Verification first: its results are the trust facts the rules read.
+			checks := v.run(inv)
+			checks = append(checks, v.image(cmd.Context(), inv, opts)...)
 			keepProfiles(inv)
-			ruled, rerrs := judge(cmd.Context(), eng, inv)
+			ruled, rerrs := judge(cmd.Context(), eng, inv, trustOf(inv, checks))
 			findings = append(findings, ruled...)
 			inv.Errors = append(inv.Errors, rerrs...)
 
 			res := newResult(inv, opts)
-			res.Checks = v.run(inv)
-			res.Checks = append(res.Checks, v.image(cmd.Context(), inv, opts)...)
+			res.Checks = checks
 			res.Policy = &result.PolicyRef{File: pol.File, Digest: pol.Digest, FailOn: pol.Rules.FailOn}
 			res.Components = s.ResultComponents(inv)
 			var changes *diff.Report
@@ -407,7 +411,11 @@ func decide(res *result.Result, findings []result.Finding, inv *inventory.Invent
 		if f.Severity.Rank() < threshold.Rank() {
 			continue
 		}
-		reason := fmt.Sprintf("%s finding %s: %s", f.Severity, f.Rule, f.Message)
+		msg := f.Message
+		if f.Path != "" && !strings.Contains(msg, f.Path) {
+			msg = f.Path + ": " + msg
+		}
+		reason := fmt.Sprintf("%s finding %s: %s", f.Severity, f.Rule, msg)
 		for _, e := range expired {
 			reason += fmt.Sprintf(" (the waiver approved by %s expired on %s and no longer applies)", e.Approver, e.Expires)
 		}
@@ -634,4 +642,50 @@ func writeBaselineDiff(dir string, rep *diff.Report, baseline, target string) ([
 func digestOf(b []byte) string {
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// trustOf turns the verification checks into what the rules know as trust (rules.Trust)
+// about each artifact of the delivery.
+func trustOf(inv *inventory.Inventory, checks []result.Check) func(string) rules.Trust {
+	signed := map[string]bool{}
+	listed := map[string]bool{}
+	var deliverySigned, manifestSigned, imageSigned bool
+	for _, c := range checks {
+		if c.Status != result.Pass {
+			continue
+		}
+		switch {
+		case c.Name == authenticode.CheckName || c.Name == sigstore.CheckName:
+			signed[c.Subject] = true
+		case c.Name == sigstore.ImageCheckName:
+			imageSigned = true
+		case c.Name == checksums.CheckFile:
+			listed[c.Subject] = true
+		case c.Name == checksums.CheckSignature:
+			manifestSigned = true
+		}
+		if strings.HasPrefix(c.Name, "signature/") {
+			deliverySigned = true
+		}
+	}
+	signedByFormat := map[string]int{}
+	format := map[string]string{}
+	for _, a := range inv.Artifacts {
+		format[a.Path] = a.Format
+		if signed[a.Path] {
+			signedByFormat[a.Format]++
+		}
+	}
+	return func(p string) rules.Trust {
+		t := rules.Trust{Verified: true, DeliverySigned: deliverySigned, Signed: signed[p]}
+		t.SignedPeers = signedByFormat[format[p]]
+		if t.Signed {
+			t.SignedPeers--
+		}
+		t.Covered = t.Signed || imageSigned || (manifestSigned && listed[p])
+		for i := strings.LastIndex(p, "!"); i > 0 && !t.Covered; i = strings.LastIndex(p[:i], "!") {
+			t.Covered = signed[p[:i]] || (manifestSigned && listed[p[:i]])
+		}
+		return t
+	}
 }

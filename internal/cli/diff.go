@@ -248,7 +248,7 @@ func inspectForDiff(ctx context.Context, target string, opts inventory.Options, 
 	if err != nil {
 		return nil, &exitError{code: ExitUndecided, err: err}
 	}
-	findings, rerrs := judge(ctx, eng, inv)
+	findings, rerrs := judge(ctx, eng, inv, nil)
 	inv.Errors = append(inv.Errors, rerrs...)
 	res := newResult(inv, opts)
 	res.Findings = append(res.Findings, findings...)

@@ -13,7 +13,9 @@ import (
 // judge runs the rules over every artifact of an inventory and drops the facts, which
 // only `kensa facts` shows. Findings are sorted by severity (most severe first), path
 // and rule.
-func judge(ctx context.Context, eng *rules.Engine, inv *inventory.Inventory) ([]result.Finding, []result.Error) {
+//
+// trust, when not nil, says what verification established about each artifact (by path).
+func judge(ctx context.Context, eng *rules.Engine, inv *inventory.Inventory, trust func(path string) rules.Trust) ([]result.Finding, []result.Error) {
 	var (
 		findings []result.Finding
 		errs     []result.Error
@@ -21,10 +23,14 @@ func judge(ctx context.Context, eng *rules.Engine, inv *inventory.Inventory) ([]
 	for i := range inv.Artifacts {
 		a := &inv.Artifacts[i]
 		if eng != nil && a.Hidden == "" {
-			fs, es := eng.Evaluate(ctx, &rules.Input{
+			in := &rules.Input{
 				Artifact: rules.Artifact{Path: a.Path, Type: a.Type, Format: a.Format, Interpreter: a.Interpreter, Size: a.Size, Mode: a.Mode, Anomalies: a.Anomalies},
 				Facts:    a.Facts,
-			})
+			}
+			if trust != nil {
+				in.Trust = trust(a.Path)
+			}
+			fs, es := eng.Evaluate(ctx, in)
 			findings = append(findings, fs...)
 			for _, e := range es {
 				errs = append(errs, result.Error{Path: a.Path, Kind: result.KindRule, Error: e.Error()})

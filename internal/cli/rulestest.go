@@ -118,7 +118,11 @@ func runRuleTest(ctx context.Context, eng *rules.Engine, p *rules.Pack, r *rules
 	if len(inv.Errors) > 0 {
 		return fmt.Errorf("the fixture could not be inspected fully: %s: %s", inv.Errors[0].Path, inv.Errors[0].Error)
 	}
-	findings, errs := judge(ctx, eng, inv)
+	var trust func(string) rules.Trust
+	if t.Trust != nil {
+		trust = func(string) rules.Trust { return *t.Trust }
+	}
+	findings, errs := judge(ctx, eng, inv, trust)
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", errs[0].Error)
 	}

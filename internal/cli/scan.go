@@ -139,7 +139,7 @@ Limits (change with --limit NAME=VALUE; sizes take K, M, G, T suffixes):
 			if err != nil {
 				return walkError(err)
 			}
-			findings, rerrs := judge(cmd.Context(), eng, inv)
+			findings, rerrs := judge(cmd.Context(), eng, inv, nil)
 			inv.Errors = append(inv.Errors, rerrs...)
 			res := newResult(inv, opts)
 			res.Findings = append(res.Findings, findings...)
