@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
@@ -33,6 +34,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/signature/kms"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -51,20 +53,21 @@ type Key struct {
 
 var _ sign.Keypair = (*Key)(nil)
 
-// IsKMS reports whether a key reference is a KMS URI.
-func IsKMS(ref string) bool {
-	for _, p := range []string{"awskms://", "gcpkms://", "azurekms://", "hashivault://", "k8s://"} {
-		if strings.HasPrefix(ref, p) {
-			return true
-		}
-	}
-	return false
-}
+// kmsScheme matches a KMS key reference: NAME://KEY, as sigstore and cosign write them.
+var kmsScheme = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*://`)
 
-// LoadKey reads a private key file; password decrypts a cosign key.
+// IsKMS reports whether a key reference is a KMS URI (awskms://…, hashivault://…, or any
+// NAME://… that a sigstore KMS plugin serves) rather than a key file.
+func IsKMS(ref string) bool { return kmsScheme.MatchString(ref) }
+
+// LoadKey reads a private key file; password decrypts a cosign key. A KMS URI signs
+// through sigstore's KMS plugin protocol: NAME://KEY runs the program sigstore-kms-NAME
+// found on PATH for every signature (the protocol cosign uses; kensa links no cloud
+// provider's SDK, so awskms://, gcpkms://, azurekms:// and hashivault:// need their
+// plugins too).
 func LoadKey(name string, password []byte) (*Key, error) {
 	if IsKMS(name) {
-		return nil, fmt.Errorf("%s: a KMS key signs through its online service, which kensa does not reach; sign with a key file", name)
+		return LoadKMS(context.Background(), name)
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -147,13 +150,67 @@ func ParseKey(data, password []byte) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	signer := priv.(crypto.Signer)
+	return newKey(priv.(crypto.Signer), alg)
+}
+
+func newKey(signer crypto.Signer, alg signature.AlgorithmDetails) (*Key, error) {
 	pub, err := x509.MarshalPKIXPublicKey(signer.Public())
 	if err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(pub)
 	return &Key{priv: signer, alg: alg, hint: []byte(base64.StdEncoding.EncodeToString(sum[:]))}, nil
+}
+
+// LoadKMS opens a key held in a KMS through sigstore's KMS plugin protocol (see LoadKey).
+// The key must be ECDSA P-256 or P-384, RSA of 2048 bits or more, or Ed25519.
+func LoadKMS(ctx context.Context, ref string) (*Key, error) {
+	sv, err := kms.Get(ctx, ref, crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (a KMS key needs its sigstore plugin, sigstore-kms-%s, on PATH)", ref, err, strings.SplitN(ref, "://", 2)[0])
+	}
+	pub, err := sv.PublicKey()
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the public key from the KMS: %w", ref, err)
+	}
+	var details protocommon.PublicKeyDetails
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			details = protocommon.PublicKeyDetails_PKIX_ECDSA_P256_SHA_256
+		case elliptic.P384():
+			return nil, fmt.Errorf("%s: a P-384 KMS key signs SHA-384 digests, which this plugin interface is not asked for; use a P-256 key", ref)
+		default:
+			return nil, fmt.Errorf("%s: ECDSA curve %s is not supported; use P-256", ref, k.Curve.Params().Name)
+		}
+	case *rsa.PublicKey:
+		switch bits := k.N.BitLen(); {
+		case bits >= 4096:
+			details = protocommon.PublicKeyDetails_PKIX_RSA_PKCS1V15_4096_SHA256
+		case bits >= 3072:
+			details = protocommon.PublicKeyDetails_PKIX_RSA_PKCS1V15_3072_SHA256
+		case bits >= 2048:
+			details = protocommon.PublicKeyDetails_PKIX_RSA_PKCS1V15_2048_SHA256
+		default:
+			return nil, fmt.Errorf("%s: RSA key of %d bits is too weak; use 2048 bits or more", ref, bits)
+		}
+	default:
+		return nil, fmt.Errorf("%s: KMS key type %T is not supported; use ECDSA P-256 or RSA", ref, pub)
+	}
+	alg, err := signature.GetAlgorithmDetails(details)
+	if err != nil {
+		return nil, err
+	}
+	var signErr error
+	cs, _, err := sv.CryptoSigner(ctx, func(e error) { signErr = e })
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, err)
+	}
+	if signErr != nil {
+		return nil, fmt.Errorf("%s: %w", ref, signErr)
+	}
+	return newKey(cs, alg)
 }
 
 // GetHashAlgorithm is the digest algorithm the key signs.

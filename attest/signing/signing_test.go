@@ -90,7 +90,18 @@ func TestParseKeyRefuses(t *testing.T) {
 			t.Errorf("%s: got %v, want %q", name, err, tc.want)
 		}
 	}
-	if _, err := LoadKey("awskms:///alias/kensa", nil); err == nil || !strings.Contains(err.Error(), "online service") {
-		t.Errorf("KMS: %v", err)
+}
+
+func TestIsKMS(t *testing.T) {
+	for ref, want := range map[string]bool{
+		"awskms:///alias/kensa": true, "hashivault://transit-key": true, "my-hsm://slot0": true,
+		"cosign.key": false, "./keys/a.pem": false, "C:\\keys\\a.pem": false, "/abs/path.pem": false,
+	} {
+		if IsKMS(ref) != want {
+			t.Errorf("IsKMS(%q) = %v", ref, !want)
+		}
+	}
+	if _, err := LoadKey("nosuch-plugin://k", nil); err == nil || !strings.Contains(err.Error(), "sigstore-kms-nosuch-plugin") {
+		t.Errorf("a KMS URI without its plugin: %v", err)
 	}
 }

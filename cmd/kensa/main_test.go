@@ -40,6 +40,8 @@ import (
 //	validjson stdout|FILE    check that the output is one JSON document
 //	shared NAME DIR          copy ../shared/testdata/NAME (outside the repository) to DIR
 //	cosigncli                build the cosign CLI pinned in go.mod and put it on $PATH
+//	kmsplugin                build a sigstore KMS plugin serving PEM files
+//	                         (kensatest://PATH) and put it on $PATH
 //	digest VAR REF           set $VAR to the manifest digest of REF in the registry
 //	                         (sha256:HEX) and $VAR_TAG to cosign's tag form (sha256-HEX)
 //	retag SRC DST            copy the manifest SRC to the tag DST in the registry
@@ -51,6 +53,9 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	t.Cleanup(func() {
 		for _, d := range examples.dirs {
+			os.RemoveAll(d)
+		}
+		for _, d := range tools.dirs {
 			os.RemoveAll(d)
 		}
 	})
@@ -74,6 +79,7 @@ func TestScripts(t *testing.T) {
 			"validjson": cmdValidJSON,
 			"shared":    cmdShared,
 			"cosigncli": cmdCosignCLI,
+			"kmsplugin": cmdKMSPlugin,
 			"digest":    cmdDigest,
 			"retag":     cmdRetag,
 		},
@@ -257,29 +263,46 @@ func cmdShared(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.CopyFS(ts.MkAbs(args[1]), os.DirFS(src)))
 }
 
-var cosignCLI struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
 // cmdCosignCLI builds the cosign command pinned by go.mod's tool directive, once per test
 // binary, and puts it first on the script's $PATH.
 func cmdCosignCLI(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 0 {
 		ts.Fatalf("usage: cosigncli")
 	}
-	cosignCLI.once.Do(func() {
-		cosignCLI.dir, cosignCLI.err = os.MkdirTemp("", "kensa-cosign-")
-		if cosignCLI.err == nil {
-			out, err := exec.Command("go", "build", "-o", filepath.Join(cosignCLI.dir, "cosign"), "github.com/sigstore/cosign/v3/cmd/cosign").CombinedOutput()
-			if err != nil {
-				cosignCLI.err = fmt.Errorf("building cosign: %v\n%s", err, out)
-			}
+	onPath(ts, "cosign", "github.com/sigstore/cosign/v3/cmd/cosign")
+}
+
+func cmdKMSPlugin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: kmsplugin")
+	}
+	onPath(ts, "sigstore-kms-kensatest", "kensa.dev/kensa/internal/fixture/kmsplugin")
+}
+
+// tools are the programs the scripts build from the module (once each) and put on PATH.
+var tools struct {
+	sync.Mutex
+	dirs map[string]string
+}
+
+func onPath(ts *testscript.TestScript, name, pkg string) {
+	tools.Lock()
+	dir, ok := tools.dirs[name]
+	if !ok {
+		var err error
+		dir, err = os.MkdirTemp("", "kensa-tool-")
+		ts.Check(err)
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput(); err != nil {
+			tools.Unlock()
+			ts.Fatalf("building %s: %v\n%s", pkg, err, out)
 		}
-	})
-	ts.Check(cosignCLI.err)
-	ts.Setenv("PATH", cosignCLI.dir+string(os.PathListSeparator)+ts.Getenv("PATH"))
+		if tools.dirs == nil {
+			tools.dirs = map[string]string{}
+		}
+		tools.dirs[name] = dir
+	}
+	tools.Unlock()
+	ts.Setenv("PATH", dir+string(os.PathListSeparator)+ts.Getenv("PATH"))
 }
 
 func cmdDigest(ts *testscript.TestScript, neg bool, args []string) {

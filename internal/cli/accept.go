@@ -222,7 +222,7 @@ or a FAIL that rests only on what could not be inspected).`,
 	in.register(cmd)
 	cmd.Flags().StringVar(&policyFile, "policy", "", "the acceptance policy (default: the built-in strict policy)")
 	cmd.Flags().StringVar(&outDir, "out", "", "directory for the evidence: result.json, report.md, result.sarif, junit.xml, the SBOMs")
-	cmd.Flags().StringVar(&signKey, "sign-key", "", "sign the attestations with this key: a cosign key (password in COSIGN_PASSWORD) or a PEM private key")
+	cmd.Flags().StringVar(&signKey, "sign-key", "", "sign the attestations with this key: a cosign key (password in COSIGN_PASSWORD), a PEM private key, or a KMS key NAME://KEY through its sigstore plugin sigstore-kms-NAME on PATH")
 	cmd.Flags().StringVar(&lang, "lang", "en", "language of report.html: ja (検収報告書) or en")
 	return cmd
 }
