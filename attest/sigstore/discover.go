@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -38,9 +39,12 @@ var suffixes = []struct{ suffix, kind string }{
 	{".sig", KindSignature},
 }
 
+// attestationKind is the KIND of an attestation bundle X.KIND.sigstore.json.
+var attestationKind = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+
 // Discover pairs each file X of a delivery's file list with its signature files:
 // X.sigstore.json, X.sigstore, X.bundle, X.intoto.jsonl and X.sig (with X.pem, X.crt or
-// X.cert). A signature file whose artifact is not in the list is not returned. The result
+// X.cert), and the attestation bundles X.KIND.sigstore.json (X.sbom.sigstore.json). A signature file whose artifact is not in the list is not returned. The result
 // is sorted by artifact, then path.
 func Discover(files []string) []Attachment {
 	present := make(map[string]bool, len(files))
@@ -54,6 +58,13 @@ func Discover(files []string) []Attachment {
 				continue
 			}
 			art := strings.TrimSuffix(f, s.suffix)
+			if !present[art] && s.kind == KindBundle {
+				// X.KIND.sigstore.json: an attestation of X (kensa release writes
+				// X.sbom.sigstore.json and X.scan.sigstore.json beside X.sigstore.json).
+				if i := strings.LastIndexByte(art, '.'); i > 0 && attestationKind.MatchString(art[i+1:]) {
+					art = art[:i]
+				}
+			}
 			if art == "" || !present[art] {
 				continue
 			}

@@ -17,10 +17,8 @@ import (
 )
 
 func newAttest(stdout, stderr io.Writer) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "attest",
-		Short: "Check the attestations kensa accept signs",
-	}
+	cmd := &cobra.Command{}
+	addAttestCommand(cmd, stdout, stderr)
 	var (
 		in   inspectFlags
 		keys []string

@@ -99,7 +99,7 @@ Exit codes: 0 clean; 1 findings at or above --fail-on, or a failed verification;
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newScan(stdout, stderr), newFacts(stdout, stderr), newSBOM(stdout, stderr), newVerify(stdout, stderr), newAccept(stdout, stderr), newDiff(stdout, stderr), newDrift(stdout, stderr), newAttest(stdout, stderr), newPolicy(stdout), newRules(stdout), newVersion(stdout))
+	root.AddCommand(newScan(stdout, stderr), newFacts(stdout, stderr), newSBOM(stdout, stderr), newVerify(stdout, stderr), newAccept(stdout, stderr), newDiff(stdout, stderr), newDrift(stdout, stderr), newAttest(stdout, stderr), newSign(stdout), newRelease(stdout, stderr), newPolicy(stdout), newRules(stdout), newVersion(stdout))
 	return root
 }
 

@@ -181,7 +181,7 @@ func diffSide(ctx context.Context, arg string, saved bool, opts inventory.Option
 	} else if saved {
 		return nil, diff.Side{}, usagef("--baseline %s: not a kensa result or facts document (want the result.json of kensa accept)", arg)
 	}
-	res, err := inspectForDiff(ctx, arg, opts, eng)
+	res, err := inspectAll(ctx, arg, opts, eng, nil)
 	if err != nil {
 		return nil, diff.Side{}, err
 	}
@@ -231,9 +231,10 @@ func readSaved(name string) (*result.Result, string, error) {
 	return &res, from, nil
 }
 
-// inspectForDiff takes a target apart with every analyzer, keeps each executable's
-// profile, runs the rules and catalogs the SBOM.
-func inspectForDiff(ctx context.Context, target string, opts inventory.Options, eng *rules.Engine) (*result.Result, error) {
+// inspectAll takes a target apart with every analyzer, keeps each executable's profile,
+// runs the rules and catalogs the SBOM, which withSBOM (when set) receives while the
+// inventory's bytes are still readable.
+func inspectAll(ctx context.Context, target string, opts inventory.Options, eng *rules.Engine, withSBOM func(*sbom.SBOM) error) (*result.Result, error) {
 	opts.Keep = true
 	opts.Analyzers = unionAnalyzers(append(append(registry.All(), eng.Needs()...), eng.MatchAnalyzer()))
 	prep := sbom.Prepare(ctx)
@@ -247,6 +248,11 @@ func inspectForDiff(ctx context.Context, target string, opts inventory.Options, 
 	s, err := sbom.Generate(ctx, inv, sbom.Options{ToolVersion: ver, Prepared: prep})
 	if err != nil {
 		return nil, &exitError{code: ExitUndecided, err: err}
+	}
+	if withSBOM != nil {
+		if err := withSBOM(s); err != nil {
+			return nil, &exitError{code: ExitUndecided, err: err}
+		}
 	}
 	findings, rerrs := judge(ctx, eng, inv, nil)
 	inv.Errors = append(inv.Errors, rerrs...)
