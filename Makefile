@@ -11,7 +11,7 @@ TOOLS     := $(GO) tool -modfile=tools/go.mod
 FUZZTIME  ?= 30s
 GOVULNDB  ?= ../shared/testdata/govulndb
 
-.PHONY: help build test lint fuzz bench fixtures rule-fixtures corpus-check run run-update vuln clean
+.PHONY: help build test lint fuzz bench fixtures rule-fixtures corpus-check run run-update image vuln clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -36,6 +36,11 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 
 bench: ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+IMAGE_TAG ?= kensa.dev/kensa:$(VERSION)
+image: build ## kensa as a container image, an OCI layout in build/image (publish: crane push build/image REF)
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) \
+	  $(GO) run ./internal/mkimage -out build/image -bin $(BIN) -tag $(IMAGE_TAG) -version $(VERSION) -revision $(COMMIT)
 
 vuln: ## govulncheck against the offline vulnerability database
 	$(TOOLS) govulncheck -db file://$(abspath $(GOVULNDB)) ./...

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -22,7 +23,7 @@ import (
 	"kensa.dev/kensa/analyzers/inventory"
 	textscan "kensa.dev/kensa/analyzers/strings"
 	"kensa.dev/kensa/attest/checksums"
-	"kensa.dev/kensa/attest/signing"
+	"kensa.dev/kensa/attest/publish"
 	"kensa.dev/kensa/attest/sigstore"
 	"kensa.dev/kensa/attest/vsa"
 	"kensa.dev/kensa/diff"
@@ -41,7 +42,7 @@ func newAccept(stdout, stderr io.Writer) *cobra.Command {
 		policyFile string
 		outDir     string
 		lang       string
-		signKey    string
+		sf         signerFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "accept TARGET --out DIR [--policy FILE]",
@@ -129,11 +130,13 @@ or a FAIL that rests only on what could not be inspected).`,
 					return &exitError{code: ExitUndecided, err: fmt.Errorf("policy baseline: %w", err)}
 				}
 			}
-			var key *signing.Key
-			if signKey != "" {
-				if key, err = signing.LoadKey(signKey, []byte(os.Getenv("COSIGN_PASSWORD"))); err != nil {
-					return usagef("--sign-key: %v", err)
+			var signer *publish.Signer
+			if sf.set() {
+				s, err := sf.signer()
+				if err != nil {
+					return err
 				}
+				signer = &s
 			}
 			if err := os.MkdirAll(outDir, 0o755); err != nil {
 				return &exitError{code: ExitUndecided, err: err}
@@ -200,7 +203,7 @@ or a FAIL that rests only on what could not be inspected).`,
 			if err != nil {
 				return &exitError{code: ExitUndecided, err: err}
 			}
-			att, signed, err := writeAttestations(outDir, res, threshold, key)
+			att, signed, err := writeAttestations(cmd.Context(), outDir, res, threshold, signer)
 			if err != nil {
 				return &exitError{code: ExitUndecided, err: err}
 			}
@@ -222,7 +225,7 @@ or a FAIL that rests only on what could not be inspected).`,
 	in.register(cmd)
 	cmd.Flags().StringVar(&policyFile, "policy", "", "the acceptance policy (default: the built-in strict policy)")
 	cmd.Flags().StringVar(&outDir, "out", "", "directory for the evidence: result.json, report.md, result.sarif, junit.xml, the SBOMs")
-	cmd.Flags().StringVar(&signKey, "sign-key", "", "sign the attestations with this key: a cosign key (password in COSIGN_PASSWORD), a PEM private key, or a KMS key NAME://KEY through its sigstore plugin sigstore-kms-NAME on PATH")
+	sf.registerAs(cmd, "sign-key")
 	cmd.Flags().StringVar(&lang, "lang", "en", "language of report.html: ja (検収報告書) or en")
 	return cmd
 }
@@ -554,7 +557,7 @@ func mustSeverity(s string) result.Severity {
 
 // writeAttestations writes the verdict, test-result and SBOM statements, signed into
 // Sigstore bundles when there is a key.
-func writeAttestations(dir string, res *result.Result, threshold result.Severity, key *signing.Key) ([]string, bool, error) {
+func writeAttestations(ctx context.Context, dir string, res *result.Result, threshold result.Severity, signer *publish.Signer) ([]string, bool, error) {
 	sbomJSON, err := os.ReadFile(filepath.Join(dir, "sbom.cdx.json"))
 	if err != nil {
 		return nil, false, err
@@ -573,8 +576,8 @@ func writeAttestations(dir string, res *result.Result, threshold result.Severity
 	var files []string
 	for i, name := range []string{"vsa", "test-result", "sbom"} {
 		data, file := statements[i], filepath.Join(dir, "attestation."+name+".intoto.json")
-		if key != nil {
-			if data, err = signing.SignStatement(statements[i], key); err != nil {
+		if signer != nil {
+			if data, err = publish.AttestBlob(ctx, *signer, statements[i]); err != nil {
 				return nil, false, fmt.Errorf("signing the %s attestation: %w", name, err)
 			}
 			file = filepath.Join(dir, "attestation."+name+".sigstore.json")
@@ -584,7 +587,7 @@ func writeAttestations(dir string, res *result.Result, threshold result.Severity
 		}
 		files = append(files, file)
 	}
-	return files, key != nil, nil
+	return files, signer != nil, nil
 }
 
 // readBaseline reads the saved result of the previously accepted release and its digest.

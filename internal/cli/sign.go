@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
 	"kensa.dev/kensa/analyzers/inventory"
@@ -28,6 +29,7 @@ const PredicateScan = "https://kensa.dev/attestation/scan/v1"
 
 // signerFlags say how the release side signs.
 type signerFlags struct {
+	keyFlag   string
 	key       string
 	fulcio    string
 	token     string
@@ -36,9 +38,14 @@ type signerFlags struct {
 	allowHTTP bool
 }
 
-func (f *signerFlags) register(cmd *cobra.Command) {
+func (f *signerFlags) register(cmd *cobra.Command) { f.registerAs(cmd, "key") }
+
+// registerAs registers the flags with the key flag under another name (accept's
+// --sign-key).
+func (f *signerFlags) registerAs(cmd *cobra.Command, keyFlag string) {
+	f.keyFlag = keyFlag
 	fl := cmd.Flags()
-	fl.StringVar(&f.key, "key", "", "signing key: a cosign key (password in COSIGN_PASSWORD), a PEM private key, or a KMS key NAME://KEY (sigstore plugin sigstore-kms-NAME on PATH)")
+	fl.StringVar(&f.key, keyFlag, "", "signing key: a cosign key (password in COSIGN_PASSWORD), a PEM private key, or a KMS key NAME://KEY (sigstore plugin sigstore-kms-NAME on PATH)")
 	fl.StringVar(&f.fulcio, "fulcio-url", "", "keyless: the Fulcio that certifies an ephemeral key for --identity-token (online)")
 	fl.StringVar(&f.token, "identity-token", "", "keyless: the OIDC token (default: $SIGSTORE_ID_TOKEN)")
 	fl.StringVar(&f.rekor, "rekor-url", "", "keyless: also log the signature in this Rekor (online)")
@@ -49,11 +56,11 @@ func (f *signerFlags) register(cmd *cobra.Command) {
 func (f *signerFlags) signer() (publish.Signer, error) {
 	switch {
 	case f.key != "" && f.fulcio != "":
-		return publish.Signer{}, usagef("give --key or --fulcio-url, not both")
+		return publish.Signer{}, usagef("give --%s or --fulcio-url, not both", f.keyFlag)
 	case f.key != "":
 		k, err := signing.LoadKey(f.key, []byte(os.Getenv("COSIGN_PASSWORD")))
 		if err != nil {
-			return publish.Signer{}, usagef("--key: %v", err)
+			return publish.Signer{}, usagef("--%s: %v", f.keyFlag, err)
 		}
 		return publish.Signer{Key: k}, nil
 	case f.fulcio != "":
@@ -66,20 +73,33 @@ func (f *signerFlags) signer() (publish.Signer, error) {
 		}
 		return publish.Signer{FulcioURL: f.fulcio, IDToken: tok, RekorURL: f.rekor, TSAURL: f.tsa}, nil
 	}
-	return publish.Signer{}, usagef("say how to sign: --key KEY, or keyless with --fulcio-url and an identity token")
+	return publish.Signer{}, usagef("say how to sign: --%s KEY, or keyless with --fulcio-url and an identity token", f.keyFlag)
 }
+
+// set reports whether any way of signing was given.
+func (f *signerFlags) set() bool { return f.key != "" || f.fulcio != "" }
 
 func (f *signerFlags) registry() publish.RegistryOptions {
 	return publish.RegistryOptions{AllowHTTP: f.allowHTTP}
 }
 
-// imageRef is the reference of a registry: target, or "" for a file.
+// imageRef is the image reference a target names, or "" for a file: registry:REF, or a
+// reference with a registry host (ghcr.io/org/app:1.2, localhost:5000/app@sha256:…)
+// when no file has that name.
 func imageRef(target string) string {
-	ref, ok := strings.CutPrefix(target, "registry:")
-	if !ok {
+	if ref, ok := strings.CutPrefix(target, "registry:"); ok {
+		return ref
+	}
+	if _, err := os.Lstat(target); err == nil {
 		return ""
 	}
-	return ref
+	host, rest, ok := strings.Cut(target, "/")
+	if ok && rest != "" && (strings.ContainsAny(host, ".:") || host == "localhost") {
+		if _, err := name.ParseReference(target); err == nil {
+			return target
+		}
+	}
+	return ""
 }
 
 func newSign(stdout io.Writer) *cobra.Command {
@@ -91,7 +111,7 @@ func newSign(stdout io.Writer) *cobra.Command {
 
   a file is signed into a Sigstore bundle written beside it as FILE.sigstore.json, which
   'cosign verify-blob --bundle' and 'kensa verify' check;
-  registry:REF signs the image in its registry exactly as cosign v3 does (an in-toto
+  registry:REF (or a reference with a registry host: ghcr.io/org/app:1.2) signs the image in its registry exactly as cosign v3 does (an in-toto
   statement about the manifest digest in a DSSE bundle, stored as an OCI 1.1 referrer),
   which 'cosign verify' and 'kensa verify registry:REF' check.
 
@@ -274,7 +294,11 @@ its registry as cosign v3 attaches one ('cosign verify-attestation' checks it).
 			if err != nil {
 				return err
 			}
-			preds, err := predicateOf(cmd.Context(), target, []string{predicate}, opts, eng)
+			inspect := target
+			if ref := imageRef(target); ref != "" {
+				inspect = "registry:" + ref
+			}
+			preds, err := predicateOf(cmd.Context(), inspect, []string{predicate}, opts, eng)
 			if err != nil {
 				return err
 			}
@@ -437,4 +461,3 @@ func releaseFiles(dir string) ([]string, error) {
 	slices.Sort(out)
 	return out, nil
 }
-
