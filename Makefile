@@ -11,7 +11,7 @@ TOOLS     := $(GO) tool -modfile=tools/go.mod
 FUZZTIME  ?= 30s
 GOVULNDB  ?= ../shared/testdata/govulndb
 
-.PHONY: help build test lint fuzz bench fixtures rule-fixtures corpus-check run run-update image vuln clean
+.PHONY: help build test lint fuzz bench fixtures rule-fixtures corpus-check run run-update image bench-go bench-corpus vuln clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -34,8 +34,16 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 	  done; \
 	done
 
-bench: ## run the benchmarks
+bench-go: ## the Go benchmarks of the hot paths
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# build/ holds no code: its go.mod keeps the corpus's own Go sources out of ./...
+bench-corpus: ## build the benchmark images (Debian packages via apt-get download) under build/bench
+	@mkdir -p build && [ -f build/go.mod ] || printf 'module kensa.dev/build-output\n' > build/go.mod
+	./scripts/bench.sh corpus
+
+bench: build ## kensa against syft and the sha256sum floor on build/bench/corpus-{1g,2g} (after bench-corpus)
+	./scripts/bench.sh run
 
 IMAGE_TAG ?= kensa.dev/kensa:$(VERSION)
 image: build ## kensa as a container image, an OCI layout in build/image (publish: crane push build/image REF)
