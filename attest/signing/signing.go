@@ -119,38 +119,54 @@ func ParseKey(data, password []byte) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing the private key: %w", err)
 	}
-	var details protocommon.PublicKeyDetails
-	switch k := priv.(type) {
-	case *ecdsa.PrivateKey:
-		switch k.Curve {
-		case elliptic.P256():
-			details = protocommon.PublicKeyDetails_PKIX_ECDSA_P256_SHA_256
-		case elliptic.P384():
-			details = protocommon.PublicKeyDetails_PKIX_ECDSA_P384_SHA_384
-		default:
-			return nil, fmt.Errorf("ECDSA curve %s is not supported; use P-256 or P-384", k.Curve.Params().Name)
-		}
-	case ed25519.PrivateKey:
-		details = protocommon.PublicKeyDetails_PKIX_ED25519
-	case *rsa.PrivateKey:
-		switch bits := k.N.BitLen(); {
-		case bits >= 4096:
-			details = protocommon.PublicKeyDetails_PKIX_RSA_PKCS1V15_4096_SHA256
-		case bits >= 3072:
-			details = protocommon.PublicKeyDetails_PKIX_RSA_PKCS1V15_3072_SHA256
-		case bits >= 2048:
-			details = protocommon.PublicKeyDetails_PKIX_RSA_PKCS1V15_2048_SHA256
-		default:
-			return nil, fmt.Errorf("RSA key of %d bits is too weak; use 2048 bits or more", bits)
-		}
-	default:
+	signer, ok := priv.(crypto.Signer)
+	if !ok {
 		return nil, fmt.Errorf("key type %T is not supported", priv)
+	}
+	details, err := keyDetails(signer.Public(), true)
+	if err != nil {
+		return nil, err
 	}
 	alg, err := signature.GetAlgorithmDetails(details)
 	if err != nil {
 		return nil, err
 	}
-	return newKey(priv.(crypto.Signer), alg)
+	return newKey(signer, alg)
+}
+
+// keyDetails names the signature algorithm of a public key; direct is false for a key
+// that signs digests only (a KMS), which rules out Ed25519 and P-384 (signed with SHA-384,
+// which the KMS plugin interface is not asked for).
+func keyDetails(pub crypto.PublicKey, direct bool) (protocommon.PublicKeyDetails, error) {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		switch {
+		case k.Curve == elliptic.P256():
+			return protocommon.PublicKeyDetails_PKIX_ECDSA_P256_SHA_256, nil
+		case k.Curve == elliptic.P384() && direct:
+			return protocommon.PublicKeyDetails_PKIX_ECDSA_P384_SHA_384, nil
+		case k.Curve == elliptic.P384():
+			return 0, errors.New("a P-384 KMS key signs SHA-384 digests, which the KMS plugin interface is not asked for; use a P-256 key")
+		}
+		return 0, fmt.Errorf("ECDSA curve %s is not supported; use P-256 or P-384", k.Curve.Params().Name)
+	case ed25519.PublicKey:
+		if !direct {
+			return 0, errors.New("an Ed25519 KMS key cannot sign digests; use ECDSA P-256 or RSA")
+		}
+		return protocommon.PublicKeyDetails_PKIX_ED25519, nil
+	case *rsa.PublicKey:
+		switch bits := k.N.BitLen(); {
+		case bits >= 4096:
+			return protocommon.PublicKeyDetails_PKIX_RSA_PKCS1V15_4096_SHA256, nil
+		case bits >= 3072:
+			return protocommon.PublicKeyDetails_PKIX_RSA_PKCS1V15_3072_SHA256, nil
+		case bits >= 2048:
+			return protocommon.PublicKeyDetails_PKIX_RSA_PKCS1V15_2048_SHA256, nil
+		default:
+			return 0, fmt.Errorf("RSA key of %d bits is too weak; use 2048 bits or more", bits)
+		}
+	}
+	return 0, fmt.Errorf("key type %T is not supported", pub)
 }
 
 func newKey(signer crypto.Signer, alg signature.AlgorithmDetails) (*Key, error) {
@@ -173,30 +189,9 @@ func LoadKMS(ctx context.Context, ref string) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the public key from the KMS: %w", ref, err)
 	}
-	var details protocommon.PublicKeyDetails
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			details = protocommon.PublicKeyDetails_PKIX_ECDSA_P256_SHA_256
-		case elliptic.P384():
-			return nil, fmt.Errorf("%s: a P-384 KMS key signs SHA-384 digests, which this plugin interface is not asked for; use a P-256 key", ref)
-		default:
-			return nil, fmt.Errorf("%s: ECDSA curve %s is not supported; use P-256", ref, k.Curve.Params().Name)
-		}
-	case *rsa.PublicKey:
-		switch bits := k.N.BitLen(); {
-		case bits >= 4096:
-			details = protocommon.PublicKeyDetails_PKIX_RSA_PKCS1V15_4096_SHA256
-		case bits >= 3072:
-			details = protocommon.PublicKeyDetails_PKIX_RSA_PKCS1V15_3072_SHA256
-		case bits >= 2048:
-			details = protocommon.PublicKeyDetails_PKIX_RSA_PKCS1V15_2048_SHA256
-		default:
-			return nil, fmt.Errorf("%s: RSA key of %d bits is too weak; use 2048 bits or more", ref, bits)
-		}
-	default:
-		return nil, fmt.Errorf("%s: KMS key type %T is not supported; use ECDSA P-256 or RSA", ref, pub)
+	details, err := keyDetails(pub, false)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
 	alg, err := signature.GetAlgorithmDetails(details)
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
-	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"kensa.dev/kensa/internal/result"
@@ -24,32 +23,7 @@ import (
 // cosign v3 stores as an image's referrer.
 func dsseBundleJSON(t *testing.T, vs *ca.VirtualSigstore, e *ca.TestEntity) []byte {
 	t.Helper()
-	vc, err := e.VerificationContent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := e.SignatureContent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := e.TlogEntries()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stamps, err := e.Timestamps()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tle := entries[0].TransparencyLogEntry()
-	set, err := vs.RekorSignPayload(tlog.RekorPayload{
-		Body:           base64.StdEncoding.EncodeToString(tle.CanonicalizedBody),
-		IntegratedTime: tle.IntegratedTime,
-		LogIndex:       tle.LogIndex,
-		LogID:          hex.EncodeToString(tle.LogId.KeyId),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	vc, sc, tle, set, stamps := logged(t, vs, e)
 	env := sc.EnvelopeContent().RawEnvelope()
 	payload, err := base64.StdEncoding.DecodeString(env.Payload)
 	if err != nil {

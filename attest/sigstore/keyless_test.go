@@ -14,6 +14,7 @@ import (
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
+	"github.com/sigstore/sigstore-go/pkg/verify"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"kensa.dev/kensa/internal/result"
@@ -107,10 +108,9 @@ func TestKeyless(t *testing.T) {
 	}
 }
 
-// bundleJSON writes a virtual-Sigstore message signature as a v0.1 bundle (certificate,
-// Rekor entry with a signed entry timestamp, RFC 3161 timestamp), the JSON that
-// VerifyBundle reads.
-func bundleJSON(t *testing.T, vs *ca.VirtualSigstore, e *ca.TestEntity) []byte {
+// logged is what a virtual-Sigstore entity carries into a bundle: its certificate, its
+// signature, its Rekor entry with a signed entry timestamp, its RFC 3161 timestamps.
+func logged(t *testing.T, vs *ca.VirtualSigstore, e *ca.TestEntity) (verify.VerificationContent, verify.SignatureContent, *protorekor.TransparencyLogEntry, []byte, [][]byte) {
 	t.Helper()
 	vc, err := e.VerificationContent()
 	if err != nil {
@@ -138,6 +138,15 @@ func bundleJSON(t *testing.T, vs *ca.VirtualSigstore, e *ca.TestEntity) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return vc, sc, tle, set, stamps
+}
+
+// bundleJSON writes a virtual-Sigstore message signature as a v0.1 bundle (certificate,
+// Rekor entry with a signed entry timestamp, RFC 3161 timestamp), the JSON that
+// VerifyBundle reads.
+func bundleJSON(t *testing.T, vs *ca.VirtualSigstore, e *ca.TestEntity) []byte {
+	t.Helper()
+	vc, sc, tle, set, stamps := logged(t, vs, e)
 	ms := sc.MessageSignatureContent()
 	pb := &protobundle.Bundle{
 		MediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
