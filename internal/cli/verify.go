@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"kensa.dev/kensa/attest/signing"
 	"os"
 	"path"
 	"slices"
@@ -150,9 +151,20 @@ func (f *verifyFlags) prepare() (*verifier, error) {
 	v := &verifier{f: f, bundles: map[string][]byte{}}
 	to := sigstore.TrustOptions{}
 	for _, k := range f.keys {
-		if sigstore.IsKMSURI(k) {
-			to.KMSKeys = append(to.KMSKeys, k)
-			continue
+		if sigstore.IsKMSURI(k) || signing.IsKMS(k) {
+			// The public half of a KMS key, through its sigstore plugin when one is on
+			// PATH; without one the key stays unverifiable and its checks say so.
+			if key, err := signing.LoadKMS(context.Background(), k); err == nil {
+				if pem, err := key.PublicKeyPEM(); err == nil {
+					to.Keys = append(to.Keys, pem)
+					continue
+				}
+			}
+			if sigstore.IsKMSURI(k) {
+				to.KMSKeys = append(to.KMSKeys, k)
+				continue
+			}
+			return nil, usagef("--key %s: no sigstore plugin sigstore-kms-%s on PATH serves this key", k, strings.SplitN(k, "://", 2)[0])
 		}
 		b, err := readSmall(k, sigstore.MaxBundleSize)
 		if err != nil {
