@@ -3,8 +3,6 @@ package cli
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"kensa.dev/kensa/attest/authenticode"
@@ -592,18 +590,17 @@ func writeAttestations(ctx context.Context, dir string, res *result.Result, thre
 
 // readBaseline reads the saved result of the previously accepted release and its digest.
 func readBaseline(name string) (*result.Result, string, error) {
-	b, err := readSmall(name, maxSavedResult)
-	if err != nil {
+	if _, err := os.Stat(name); err != nil {
 		return nil, "", err
 	}
-	res, _, err := readSaved(name)
+	res, _, digest, err := readSaved(name)
 	if err != nil {
 		return nil, "", err
 	}
 	if res == nil {
 		return nil, "", fmt.Errorf("%s is not a kensa result: name the result.json of the previous release's kensa accept", name)
 	}
-	return res, digestOf(b), nil
+	return res, digest, nil
 }
 
 // baselineFindings turns the changes from the baseline at medium risk and above, other
@@ -639,12 +636,6 @@ func writeBaselineDiff(dir string, rep *diff.Report, baseline, target string) ([
 	}
 	slices.Sort(files)
 	return files, nil
-}
-
-// digestOf is "sha256:HEX" of b.
-func digestOf(b []byte) string {
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // trustOf turns the verification checks into what the rules know as trust (rules.Trust)

@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -115,11 +117,12 @@ decide (bad flags, unreadable input, something on either side not inspected).`,
 			} else {
 				oldArg = args[0]
 			}
-			oldRes, oldSide, err := diffSide(cmd.Context(), oldArg, baseline != "", opts, eng)
+			prep := sbom.Prepare(cmd.Context())
+			oldRes, oldSide, err := diffSide(cmd.Context(), oldArg, baseline != "", opts, eng, prep)
 			if err != nil {
 				return err
 			}
-			newRes, newSide, err := diffSide(cmd.Context(), newArg, false, opts, eng)
+			newRes, newSide, err := diffSide(cmd.Context(), newArg, false, opts, eng, prep)
 			if err != nil {
 				return err
 			}
@@ -173,30 +176,30 @@ func diffExit(rep *diff.Report, threshold result.Severity) error {
 
 // diffSide is one side of a diff: a saved result or facts document, or a target
 // inspected now with every analyzer, the rules and the SBOM.
-func diffSide(ctx context.Context, arg string, saved bool, opts inventory.Options, eng *rules.Engine) (*result.Result, diff.Side, error) {
-	if res, from, err := readSaved(arg); err != nil {
+func diffSide(ctx context.Context, arg string, saved bool, opts inventory.Options, eng *rules.Engine, prep *sbom.Prepared) (*result.Result, diff.Side, error) {
+	if res, from, _, err := readSaved(arg); err != nil {
 		return nil, diff.Side{}, &exitError{code: ExitUndecided, err: err}
 	} else if res != nil {
 		return res, diff.Side{Input: arg, From: from, Target: res.Target, Artifacts: len(res.Artifacts)}, nil
 	} else if saved {
 		return nil, diff.Side{}, usagef("--baseline %s: not a kensa result or facts document (want the result.json of kensa accept)", arg)
 	}
-	res, err := inspectAll(ctx, arg, opts, eng, nil)
+	res, err := inspectAll(ctx, arg, opts, eng, prep, nil)
 	if err != nil {
 		return nil, diff.Side{}, err
 	}
 	return res, diff.Side{Input: arg, From: "target", Target: res.Target, Artifacts: len(res.Artifacts)}, nil
 }
 
-// readSaved reads a kensa result or facts document; it returns nil and no error for a
-// file that is not one (a target to inspect).
-func readSaved(name string) (*result.Result, string, error) {
+// readSaved reads a kensa result or facts document and the digest of its file; it returns
+// nil and no error for a file that is not one (a target to inspect).
+func readSaved(name string) (*result.Result, string, string, error) {
 	if !strings.HasSuffix(strings.ToLower(name), ".json") {
-		return nil, "", nil
+		return nil, "", "", nil
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, "", nil // not a file: let the inventory say what it is
+		return nil, "", "", nil // not a file: let the inventory say what it is
 	}
 	defer f.Close()
 	head := make([]byte, 4096)
@@ -205,21 +208,27 @@ func readSaved(name string) (*result.Result, string, error) {
 	isResult := bytes.Contains(head, []byte(`"`+result.SchemaVersion+`"`))
 	isFacts := bytes.Contains(head, []byte(`"`+result.FactsSchemaVersion+`"`))
 	if !isResult && !isFacts {
-		return nil, "", nil
+		return nil, "", "", nil
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	dec := json.NewDecoder(io.LimitReader(f, maxSavedResult))
+	h := sha256.New()
+	r := io.TeeReader(io.LimitReader(f, maxSavedResult), h)
+	dec := json.NewDecoder(r)
 	var res result.Result
 	if err := dec.Decode(&res); err != nil {
-		return nil, "", fmt.Errorf("%s: reading the saved result: %w", name, err)
+		return nil, "", "", fmt.Errorf("%s: reading the saved result: %w", name, err)
 	}
+	if _, err := io.Copy(io.Discard, r); err != nil { // the rest of the file, for its digest
+		return nil, "", "", err
+	}
+	digest := "sha256:" + hex.EncodeToString(h.Sum(nil))
 	from := "result"
 	if res.SchemaVersion == result.FactsSchemaVersion {
 		from = "facts"
 	} else if res.SchemaVersion != result.SchemaVersion {
-		return nil, "", fmt.Errorf("%s: schema %q is not one this kensa reads (%s, %s)", name, res.SchemaVersion, result.SchemaVersion, result.FactsSchemaVersion)
+		return nil, "", "", fmt.Errorf("%s: schema %q is not one this kensa reads (%s, %s)", name, res.SchemaVersion, result.SchemaVersion, result.FactsSchemaVersion)
 	}
 	for i := range res.Artifacts {
 		a := &res.Artifacts[i]
@@ -228,16 +237,18 @@ func readSaved(name string) (*result.Result, string, error) {
 		}
 		a.Facts = nil
 	}
-	return &res, from, nil
+	return &res, from, digest, nil
 }
 
 // inspectAll takes a target apart with every analyzer, keeps each executable's profile,
 // runs the rules and catalogs the SBOM, which withSBOM (when set) receives while the
 // inventory's bytes are still readable.
-func inspectAll(ctx context.Context, target string, opts inventory.Options, eng *rules.Engine, withSBOM func(*sbom.SBOM) error) (*result.Result, error) {
+//
+// prep is the cataloging state built once per command (sbom.Prepare), shared by every
+// target it inspects.
+func inspectAll(ctx context.Context, target string, opts inventory.Options, eng *rules.Engine, prep *sbom.Prepared, withSBOM func(*sbom.SBOM) error) (*result.Result, error) {
 	opts.Keep = true
 	opts.Analyzers = unionAnalyzers(append(append(registry.All(), eng.Needs()...), eng.MatchAnalyzer()))
-	prep := sbom.Prepare(ctx)
 	inv, err := inventory.Take(ctx, []string{target}, opts)
 	if err != nil {
 		return nil, walkError(err)

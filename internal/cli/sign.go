@@ -179,9 +179,9 @@ var attestKinds = []string{"sbom", "scan"}
 // predicateOf runs kensa over a target and returns the predicate of each kind asked for:
 // the CycloneDX SBOM and the scan result.
 // It returns the target's digest too, from the same pass.
-func predicateOf(ctx context.Context, target string, kinds []string, opts inventory.Options, eng *rules.Engine) (map[string][]byte, string, error) {
+func predicateOf(ctx context.Context, target string, kinds []string, opts inventory.Options, eng *rules.Engine, prep *sbom.Prepared) (map[string][]byte, string, error) {
 	var cdx bytes.Buffer
-	res, err := inspectAll(ctx, target, opts, eng, func(s *sbom.SBOM) error { return sbom.Encode(&cdx, s, sbom.CycloneDXJSON) })
+	res, err := inspectAll(ctx, target, opts, eng, prep, func(s *sbom.SBOM) error { return sbom.Encode(&cdx, s, sbom.CycloneDXJSON) })
 	if err != nil {
 		return nil, "", err
 	}
@@ -220,7 +220,7 @@ func predicateFrom(kind, from, target string) ([]byte, string, error) {
 		}
 		return b, publish.PredicateSLSA1, nil
 	}
-	res, _, err := readSaved(from)
+	res, _, _, err := readSaved(from)
 	if err != nil {
 		return nil, "", &exitError{code: ExitUndecided, err: err}
 	}
@@ -372,7 +372,7 @@ its registry as cosign v3 attaches one ('cosign verify-attestation' checks it).
 			if ref := imageRef(target); ref != "" {
 				inspect = "registry:" + ref
 			}
-			preds, d, err := predicateOf(cmd.Context(), inspect, []string{predicate}, opts, eng)
+			preds, d, err := predicateOf(cmd.Context(), inspect, []string{predicate}, opts, eng, sbom.Prepare(cmd.Context()))
 			if err != nil {
 				return err
 			}
@@ -460,6 +460,7 @@ not claim more than was seen.`,
 				return usagef("%s has no files to release", args[0])
 			}
 			ctx := cmd.Context()
+			prep := sbom.Prepare(ctx) // built once for every file and image
 			var sums strings.Builder
 			for _, name := range files {
 				out, err := signFile(ctx, s, name)
@@ -467,7 +468,7 @@ not claim more than was seen.`,
 					return &exitError{code: ExitUndecided, err: err}
 				}
 				fmt.Fprintf(stdout, "signed   %s\n", out)
-				preds, digest, err := predicateOf(ctx, "file:"+name, attestKinds, opts, eng)
+				preds, digest, err := predicateOf(ctx, "file:"+name, attestKinds, opts, eng, prep)
 				if err != nil {
 					return err
 				}
@@ -497,7 +498,7 @@ not claim more than was seen.`,
 					return &exitError{code: ExitUndecided, err: fmt.Errorf("%s: %w", ref, err)}
 				}
 				fmt.Fprintf(stdout, "signed   %s\n", att.Image)
-				preds, _, err := predicateOf(ctx, "registry:"+att.Image, attestKinds, opts, eng)
+				preds, _, err := predicateOf(ctx, "registry:"+att.Image, attestKinds, opts, eng, prep)
 				if err != nil {
 					return err
 				}

@@ -70,9 +70,7 @@ func DiffText(w io.Writer, r *diff.Report) error {
 	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(ew, "\nNOT INSPECTED FULLY (%d): a change there cannot be ruled out\n", len(r.Errors))
-		for _, e := range r.Errors {
-			fmt.Fprintf(ew, "  %-11s %s: %s\n", e.Kind, safe(e.Path), safe(e.Error))
-		}
+		writeErrors(ew, r.Errors)
 	}
 	return ew.err
 }
@@ -100,12 +98,7 @@ func DiffMarkdown(w io.Writer, r *diff.Report) error {
 			fmt.Fprintf(ew, "- %s\n", md(n))
 		}
 	}
-	if len(r.Errors) > 0 {
-		fmt.Fprintf(ew, "\n## Not inspected fully (%d)\n\n| kind | path | error |\n|---|---|---|\n", len(r.Errors))
-		for _, e := range r.Errors {
-			fmt.Fprintf(ew, "| %s | `%s` | %s |\n", e.Kind, code(e.Path), md(e.Error))
-		}
-	}
+	mdErrors(ew, r.Errors)
 	return ew.err
 }
 

@@ -92,13 +92,19 @@ func Markdown(w io.Writer, res *result.Result, rules []RuleInfo) error {
 			}
 		}
 	}
-	if len(res.Errors) > 0 {
-		fmt.Fprintf(ew, "\n## Not inspected fully (%d)\n\n| kind | path | error |\n|---|---|---|\n", len(res.Errors))
-		for _, e := range res.Errors {
-			fmt.Fprintf(ew, "| %s | `%s` | %s |\n", e.Kind, code(e.Path), md(e.Error))
-		}
-	}
+	mdErrors(ew, res.Errors)
 	return ew.err
+}
+
+// mdErrors writes the table of what could not be inspected fully.
+func mdErrors(w io.Writer, errs []result.Error) {
+	if len(errs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n## Not inspected fully (%d)\n\n| kind | path | error |\n|---|---|---|\n", len(errs))
+	for _, e := range errs {
+		fmt.Fprintf(w, "| %s | `%s` | %s |\n", e.Kind, code(e.Path), md(e.Error))
+	}
 }
 
 // md escapes text for a Markdown table cell or paragraph.
