@@ -14,6 +14,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"kensa.dev/kensa/internal/fixture"
 )
 
 // pemSHA256 is the SHA-256 fingerprint of the certificate in a PEM file.
@@ -197,7 +199,7 @@ func badSignature(t testing.TB, fx *fixtures) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := certDir(b)
+	d := fixture.PECertDir(b)
 	off := int(binary.LittleEndian.Uint32(b[d:]))
 	content := b[off+8:]
 	n := derLength(content)
@@ -250,7 +252,7 @@ func TestDeepBER(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	off := int(binary.LittleEndian.Uint32(b[certDir(b):]))
+	off := int(binary.LittleEndian.Uint32(b[fixture.PECertDir(b):]))
 	if !berDepthOK(b[off+8:], maxBERDepth) {
 		t.Fatal("a real signature was refused")
 	}

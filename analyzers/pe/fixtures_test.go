@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/binary"
 	"encoding/pem"
 	"math/big"
 	"os"
@@ -21,6 +20,7 @@ import (
 
 	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/analyzers/sniff"
+	"kensa.dev/kensa/internal/fixture"
 	"kensa.dev/kensa/internal/limits"
 )
 
@@ -153,55 +153,19 @@ func build(dir string) (*fixtures, string) {
 		return nil, err.Error()
 	}
 	f.padded, f.trailing, f.tampered = p("padded.exe"), p("trailing.exe"), p("tampered.exe")
-	if err := os.WriteFile(f.padded, padCertTable(signed, []byte("KENSA-PAYLOAD!!!")), 0o644); err != nil {
+	if err := os.WriteFile(f.padded, fixture.PEPadCertTable(signed, []byte("KENSA-PAYLOAD!!!")), 0o644); err != nil {
 		return nil, err.Error()
 	}
 	if err := os.WriteFile(f.trailing, append(bytes.Clone(signed), []byte("TRAILING-DATA-AFTER-SIGNATURE")...), 0o644); err != nil {
 		return nil, err.Error()
 	}
 	t := bytes.Clone(signed)
-	off := textOffset(t)
+	off := fixture.PETextOffset(t)
 	t[off+0x10] ^= 0xff
 	if err := os.WriteFile(f.tampered, t, 0o644); err != nil {
 		return nil, err.Error()
 	}
 	return f, ""
-}
-
-// certDir returns the file offset of the certificate table data directory entry of a
-// PE32+ file.
-func certDir(b []byte) int {
-	lfanew := int(binary.LittleEndian.Uint32(b[0x3c:]))
-	return lfanew + 4 + 20 + 144
-}
-
-// padCertTable appends extra (a multiple of 8 bytes) to the certificate table at the end
-// of a signed PE32+ file and grows the directory entry and WIN_CERTIFICATE length to
-// match: the bytes sit inside the signature blob, outside the authentihash.
-func padCertTable(signed, extra []byte) []byte {
-	b := append(bytes.Clone(signed), extra...)
-	d := certDir(b)
-	off := binary.LittleEndian.Uint32(b[d:])
-	size := binary.LittleEndian.Uint32(b[d+4:])
-	binary.LittleEndian.PutUint32(b[d+4:], size+uint32(len(extra)))
-	l := binary.LittleEndian.Uint32(b[off:])
-	binary.LittleEndian.PutUint32(b[off:], l+uint32(len(extra)))
-	return b
-}
-
-// textOffset returns the raw offset of the .text section.
-func textOffset(b []byte) int {
-	lfanew := int(binary.LittleEndian.Uint32(b[0x3c:]))
-	n := int(binary.LittleEndian.Uint16(b[lfanew+6:]))
-	opt := int(binary.LittleEndian.Uint16(b[lfanew+20:]))
-	sh := lfanew + 24 + opt
-	for i := 0; i < n; i++ {
-		h := b[sh+40*i:]
-		if string(bytes.TrimRight(h[:8], "\x00")) == ".text" {
-			return int(binary.LittleEndian.Uint32(h[20:]))
-		}
-	}
-	panic("no .text")
 }
 
 // makePKI writes a test CA, a code-signing certificate and a time-stamping certificate

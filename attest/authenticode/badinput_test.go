@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"kensa.dev/kensa/internal/fixture"
 	"kensa.dev/kensa/internal/result"
 )
 
@@ -38,7 +39,7 @@ func TestA1PaddingInsideTable(t *testing.T) {
 	f := getFixtures(t)
 	signed := readFile(t, f.signed)
 	for name, extra := range map[string][]byte{"payload": []byte("KENSA-PAYLOAD!!!"), "zeros": make([]byte, 16)} {
-		got := checkBytes(t, padCertTable(signed, extra), f.opts(t))
+		got := checkBytes(t, fixture.PEPadCertTable(signed, extra), f.opts(t))
 		expect{result.Pass, "valid"}.assert(t, name+" "+CheckName, got[CheckName])
 		expect{result.Fail, fmt.Sprintf("16 bytes at offset %d (0x%x): bytes after the signature and its padding", len(signed), len(signed))}.assert(t, name+" "+CheckCoverage, got[CheckCoverage])
 	}
@@ -78,7 +79,7 @@ func TestA6ExtraCertificates(t *testing.T) {
 func TestA7CertificateLength(t *testing.T) {
 	f := getFixtures(t)
 	signed := readFile(t, f.signed)
-	d := certDir(signed)
+	d := fixture.PECertDir(signed)
 	off := binary.LittleEndian.Uint32(signed[d:])
 	size := binary.LittleEndian.Uint32(signed[d+4:])
 	for _, l := range []uint32{0, 7, size + 8, size - 8, size - 200} {
@@ -230,7 +231,7 @@ func withSignature(unsigned, der []byte) []byte {
 	for len(b)%8 != 0 {
 		b = append(b, 0)
 	}
-	d := certDir(b)
+	d := fixture.PECertDir(b)
 	binary.LittleEndian.PutUint32(b[d:], uint32(len(b)))
 	b = addCertEntryAt(b, der)
 	binary.LittleEndian.PutUint32(b[d+4:], uint32(len(b))-binary.LittleEndian.Uint32(b[d:]))

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"kensa.dev/kensa/internal/fixture"
 )
 
 // tsaTime is the time the test time-stamping authority puts in its tokens.
@@ -347,10 +349,10 @@ func (f *fixtures) build() error {
 		return err
 	}
 	t := bytes.Clone(signed)
-	t[textOffset(t)+0x10] ^= 0xff
+	t[fixture.PETextOffset(t)+0x10] ^= 0xff
 	writes := map[string][]byte{
 		f.tampered: t,
-		f.padded:   padCertTable(signed, []byte("KENSA-PAYLOAD!!!")),
+		f.padded:   fixture.PEPadCertTable(signed, []byte("KENSA-PAYLOAD!!!")),
 		f.appended: append(bytes.Clone(signed), []byte("APPENDED-AFTER-THE-CERTIFICATE-TABLE")...),
 		f.twoEntries: addCertEntry(signed, 0x0200, 1,
 			[]byte("a second WIN_CERTIFICATE entry of type X509 carrying a payload")),
@@ -362,28 +364,6 @@ func (f *fixtures) build() error {
 		}
 	}
 	return nil
-}
-
-// certDir returns the file offset of the certificate table data directory entry of a
-// PE32+ file.
-func certDir(b []byte) int {
-	lfanew := int(binary.LittleEndian.Uint32(b[0x3c:]))
-	return lfanew + 4 + 20 + 144
-}
-
-// padCertTable appends extra (a multiple of 8 bytes) to the certificate table at the end
-// of a signed PE32+ file and grows the directory entry and WIN_CERTIFICATE length to
-// match: the bytes sit inside the signature blob, outside the authentihash (the
-// CVE-2013-3900 shape).
-func padCertTable(signed, extra []byte) []byte {
-	b := append(bytes.Clone(signed), extra...)
-	d := certDir(b)
-	off := binary.LittleEndian.Uint32(b[d:])
-	size := binary.LittleEndian.Uint32(b[d+4:])
-	binary.LittleEndian.PutUint32(b[d+4:], size+uint32(len(extra)))
-	l := binary.LittleEndian.Uint32(b[off:])
-	binary.LittleEndian.PutUint32(b[off:], l+uint32(len(extra)))
-	return b
 }
 
 // addCertEntry appends a second WIN_CERTIFICATE entry to the table at the end of a
@@ -401,24 +381,9 @@ func addCertEntry(signed []byte, revision, typ uint16, content []byte) []byte {
 	for len(entry)%8 != 0 {
 		entry = append(entry, 0)
 	}
-	d := certDir(b)
+	d := fixture.PECertDir(b)
 	off := binary.LittleEndian.Uint32(b[d:])
 	b = append(b, entry...)
 	binary.LittleEndian.PutUint32(b[d+4:], uint32(len(b))-off)
 	return b
-}
-
-// textOffset returns the raw offset of the .text section.
-func textOffset(b []byte) int {
-	lfanew := int(binary.LittleEndian.Uint32(b[0x3c:]))
-	n := int(binary.LittleEndian.Uint16(b[lfanew+6:]))
-	opt := int(binary.LittleEndian.Uint16(b[lfanew+20:]))
-	sh := lfanew + 24 + opt
-	for i := 0; i < n; i++ {
-		h := b[sh+40*i:]
-		if string(bytes.TrimRight(h[:8], "\x00")) == ".text" {
-			return int(binary.LittleEndian.Uint32(h[20:]))
-		}
-	}
-	panic("no .text")
 }
