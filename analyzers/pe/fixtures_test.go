@@ -53,22 +53,14 @@ var (
 	fxErr  string
 )
 
-// need fails the test when an external tool is missing, naming its Debian package.
-func need(t testing.TB, tool, pkg string) {
-	t.Helper()
-	if _, err := exec.LookPath(tool); err != nil {
-		t.Fatalf("%s is missing: install the Debian package %s", tool, pkg)
-	}
-}
-
 func getFixtures(t testing.TB) *fixtures {
 	t.Helper()
-	need(t, "x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64")
-	need(t, "x86_64-w64-mingw32-windres", "binutils-mingw-w64-x86-64")
-	need(t, "x86_64-w64-mingw32-dlltool", "binutils-mingw-w64-x86-64")
-	need(t, "x86_64-w64-mingw32-objdump", "binutils-mingw-w64-x86-64")
-	need(t, "osslsigncode", "osslsigncode")
-	need(t, "go", "golang-go (or put /usr/local/go/bin on PATH)")
+	fixture.Need(t, "x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64")
+	fixture.Need(t, "x86_64-w64-mingw32-windres", "binutils-mingw-w64-x86-64")
+	fixture.Need(t, "x86_64-w64-mingw32-dlltool", "binutils-mingw-w64-x86-64")
+	fixture.Need(t, "x86_64-w64-mingw32-objdump", "binutils-mingw-w64-x86-64")
+	fixture.Need(t, "osslsigncode", "osslsigncode")
+	fixture.Need(t, "go", "golang-go (or put /usr/local/go/bin on PATH)")
 	fxOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "kensa-pe-")
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"kensa.dev/kensa/internal/fixture"
 )
 
 // bigScript is a shell script of about n bytes made of the samples, so that it has the
@@ -40,7 +42,7 @@ func BenchmarkScript(b *testing.B) {
 		}
 	})
 	b.Run("file", func(b *testing.B) {
-		need(b, "file", "file")
+		fixture.Need(b, "file", "file")
 		b.SetBytes(int64(len(content)))
 		for b.Loop() {
 			if out, err := exec.Command("file", "-b", p).Output(); err != nil || !bytes.Contains(out, []byte("shell script")) {

@@ -14,6 +14,7 @@ import (
 
 	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/analyzers/sniff"
+	"kensa.dev/kensa/internal/fixture"
 	"kensa.dev/kensa/internal/limits"
 )
 
@@ -94,20 +95,10 @@ func readSample(t testing.TB, name string) []byte {
 	return b
 }
 
-// need fails the test when a tool is missing, naming the Debian package that has it.
-func need(t testing.TB, tool, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(tool)
-	if err != nil {
-		t.Fatalf("%s is not installed: apt-get install %s", tool, pkg)
-	}
-	return p
-}
-
 // BuildDeb builds testdata/deb into a .deb in dir with dpkg-deb and returns its path.
 func BuildDeb(t testing.TB, dir string) string {
 	t.Helper()
-	need(t, "dpkg-deb", "dpkg")
+	fixture.Need(t, "dpkg-deb", "dpkg")
 	root := filepath.Join(dir, "root")
 	err := filepath.WalkDir(filepath.Join("testdata", "deb"), func(p string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -146,7 +137,7 @@ const BigScriptlet = 70 << 10
 // path. The %postun body is BigScriptlet bytes of echo lines.
 func BuildRPM(t testing.TB, dir string) string {
 	t.Helper()
-	need(t, "rpmbuild", "rpm")
+	fixture.Need(t, "rpmbuild", "rpm")
 	spec, err := os.ReadFile(filepath.Join("testdata", "rpm", "agent.spec"))
 	if err != nil {
 		t.Fatal(err)

@@ -75,18 +75,10 @@ var (
 	fxErr  error
 )
 
-// need fails the test when an external tool is missing, naming its Debian package.
-func need(t testing.TB, tool, pkg string) {
-	t.Helper()
-	if _, err := exec.LookPath(tool); err != nil {
-		t.Fatalf("%s is missing: install the Debian package %s", tool, pkg)
-	}
-}
-
 func getFixtures(t testing.TB) *fixtures {
 	t.Helper()
-	need(t, "osslsigncode", "osslsigncode")
-	need(t, "go", "golang-go (or put the Go toolchain's bin on PATH)")
+	fixture.Need(t, "osslsigncode", "osslsigncode")
+	fixture.Need(t, "go", "golang-go (or put the Go toolchain's bin on PATH)")
 	fxOnce.Do(func() {
 		// A fuzz worker uses the files its coordinator built: building them again in
 		// every worker, with coverage instrumentation, takes minutes.
