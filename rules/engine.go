@@ -62,8 +62,8 @@ type Trust struct {
 	Covered bool `json:"covered" yaml:"covered"`
 	// DeliverySigned says some signature in the delivery verified.
 	DeliverySigned bool `json:"deliverySigned" yaml:"deliverySigned"`
-	// SignedPeers counts the other files of the same format in the delivery whose own
-	// signature verified.
+	// SignedPeers counts the other files of the same format in the same container (the
+	// delivery's top level, or one archive) whose own signature verified.
 	SignedPeers int `json:"signedPeers" yaml:"signedPeers"`
 }
 

@@ -662,17 +662,27 @@ func trustOf(inv *inventory.Inventory, checks []result.Check) func(string) rules
 			deliverySigned = true
 		}
 	}
-	signedByFormat := map[string]int{}
+	// Peers are files of the same format in the same container: the delivery's top level
+	// or one archive (an installer's files), so that the files inside a signed archive are
+	// not compared with the archive's own signed neighbours.
+	type group struct{ container, format string }
+	container := func(p string) string {
+		if i := strings.LastIndex(p, "!"); i >= 0 {
+			return p[:i]
+		}
+		return ""
+	}
+	signedPeers := map[group]int{}
 	format := map[string]string{}
 	for _, a := range inv.Artifacts {
 		format[a.Path] = a.Format
 		if signed[a.Path] {
-			signedByFormat[a.Format]++
+			signedPeers[group{container(a.Path), a.Format}]++
 		}
 	}
 	return func(p string) rules.Trust {
 		t := rules.Trust{Verified: true, DeliverySigned: deliverySigned, Signed: signed[p]}
-		t.SignedPeers = signedByFormat[format[p]]
+		t.SignedPeers = signedPeers[group{container(p), format[p]}]
 		if t.Signed {
 			t.SignedPeers--
 		}
