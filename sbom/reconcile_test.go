@@ -237,7 +237,7 @@ func TestQuality(t *testing.T) {
 	}
 }
 
-func TestReadDeclaredRejects(t *testing.T) {
+func TestJ4J5ReadDeclaredRejects(t *testing.T) {
 	for name, doc := range map[string]string{
 		"not an sbom": `{"hello":"world"}`,
 		"truncated":   `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":`,

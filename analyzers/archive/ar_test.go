@@ -47,9 +47,9 @@ func readAr(t testing.TB, b []byte, l *limits.Limits) ([]got, error) {
 	return readAll(NewAr(bytes.NewReader(b), l), 1<<20)
 }
 
-// TestArNames: D1 — GNU names with a trailing slash, long names through the table, BSD
+// TestD1ArNames: D1 — GNU names with a trailing slash, long names through the table, BSD
 // names after the header, symbol tables skipped, hostile names returned as stored.
-func TestArNames(t *testing.T) {
+func TestD1ArNames(t *testing.T) {
 	table := "a-very-long-member-name.o/\n../../etc/passwd/\n"
 	b := arBytes(
 		arMember{name: "/", content: []byte("symbols")},
@@ -159,9 +159,9 @@ func readDeb(t testing.TB, b []byte) ([]got, error) {
 	return readAll(NewDeb(bytes.NewReader(b), lim()), 1<<20)
 }
 
-// TestDebRules: D3 — the deb member rules: debian-binary first and "2.0\n", one control
+// TestD3DebRules: D3 — the deb member rules: debian-binary first and "2.0\n", one control
 // and one data member in that order; the rest are anomalies or errors.
-func TestDebRules(t *testing.T) {
+func TestD3DebRules(t *testing.T) {
 	db := arMember{name: "debian-binary", content: []byte("2.0\n")}
 	ctl := arMember{name: "control.tar.gz", content: gzipBytes([]byte("control"))}
 	data := arMember{name: "data.tar.xz", content: compressZeros(t, XZ, 100)}

@@ -158,9 +158,9 @@ func TestCompressionRoundTrip(t *testing.T) {
 	}
 }
 
-// TestDeflateBomb: C2 — a gzip stream of zeros stops at the ratio guard once past the
+// TestC2DeflateBomb: C2 — a gzip stream of zeros stops at the ratio guard once past the
 // grace, at the entry-size limit when that is lower, and at the shared budget.
-func TestDeflateBomb(t *testing.T) {
+func TestC2DeflateBomb(t *testing.T) {
 	bombs(t)
 	bounded(t, 64<<20, func() {
 		n, err := decompressAll(t, Gzip, gzipBomb, lim(), nil)
@@ -186,9 +186,9 @@ func TestDeflateBomb(t *testing.T) {
 	wantLimit(t, err, "total-size")
 }
 
-// TestGzipEmptyMembers: C1 — a million concatenated empty gzip members read in bounded
+// TestC1GzipEmptyMembers: C1 — a million concatenated empty gzip members read in bounded
 // time and produce nothing.
-func TestGzipEmptyMembers(t *testing.T) {
+func TestC1GzipEmptyMembers(t *testing.T) {
 	var one bytes.Buffer
 	w := gzip.NewWriter(&one)
 	w.Close()
@@ -208,9 +208,9 @@ func zstdFrame(header ...byte) []byte {
 	return append(append([]byte{0x28, 0xb5, 0x2f, 0xfd}, header...), 0x01, 0, 0)
 }
 
-// TestZstdLimits: C3 — a 2 GiB window, a single-segment frame declaring 1 TB, and a
+// TestC3ZstdLimits: C3 — a 2 GiB window, a single-segment frame declaring 1 TB, and a
 // 32000:1 stream of zeros.
-func TestZstdLimits(t *testing.T) {
+func TestC3ZstdLimits(t *testing.T) {
 	bounded(t, 4<<20, func() {
 		// Window descriptor exponent 21: 2^31 bytes.
 		_, err := decompressAll(t, Zstd, zstdFrame(0x00, 21<<3), lim(), nil)
@@ -304,10 +304,10 @@ func xzStream(blocks ...xzBlock) []byte {
 	return append(append(out, foot...), 'Y', 'Z')
 }
 
-// TestXZDictionary: C4 — a 4 GiB LZMA2 dictionary is refused before the decoder allocates
+// TestC4XZDictionary: C4 — a 4 GiB LZMA2 dictionary is refused before the decoder allocates
 // it (github.com/ulikunitz/xz raises its DictCap to what the block asks), and so are many
 // tiny blocks that each ask for a large dictionary.
-func TestXZDictionary(t *testing.T) {
+func TestC4XZDictionary(t *testing.T) {
 	need(t, "xz")
 	data := bytes.Repeat([]byte("abc"), 50000)
 	valid := xzStream(xzBlock{dict: 16, data: data[:70000]}, xzBlock{dict: 16, data: data[70000:]})
@@ -407,9 +407,9 @@ func TestXZDictionary(t *testing.T) {
 	wantFormat(t, err, "xz", nil)
 }
 
-// TestLZMADictionary: C4 for the legacy format — lzma's ReaderConfig.DictCap is a cap, and
+// TestC4LZMADictionary: C4 for the legacy format — lzma's ReaderConfig.DictCap is a cap, and
 // its refusal becomes an xz-dictionary limit error; corrupt concatenations stay bounded.
-func TestLZMADictionary(t *testing.T) {
+func TestC4LZMADictionary(t *testing.T) {
 	var buf bytes.Buffer
 	w, err := lzma.NewWriter(&buf)
 	if err != nil {
@@ -438,9 +438,9 @@ func TestLZMADictionary(t *testing.T) {
 	})
 }
 
-// TestMislabelled: C5 — a stream read as the wrong compression fails instead of producing
+// TestC5Mislabelled: C5 — a stream read as the wrong compression fails instead of producing
 // garbage.
-func TestMislabelled(t *testing.T) {
+func TestC5Mislabelled(t *testing.T) {
 	z := compressZeros(t, Zstd, 1000)
 	if DetectCompression(z) != Zstd {
 		t.Fatal("zstd not detected")

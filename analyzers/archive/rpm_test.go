@@ -207,9 +207,9 @@ func TestRPMHandMade(t *testing.T) {
 	}
 }
 
-// TestRPMHeaderBounds: R1 — counts, sizes and offsets of the headers are checked before
+// TestR1RPMHeaderBounds: R1 — counts, sizes and offsets of the headers are checked before
 // use.
-func TestRPMHeaderBounds(t *testing.T) {
+func TestR1RPMHeaderBounds(t *testing.T) {
 	be := binary.BigEndian
 	good := rpmHeaderBytes([]rv{{tagName, rpmString, "n"}, {tagFileSizes, rpmInt32, []int32{1, 2}}})
 	patch := func(f func(h []byte)) []byte {
@@ -271,8 +271,8 @@ func TestRPMHeaderBounds(t *testing.T) {
 	wantLimit(t, err, "entries")
 }
 
-// TestRPMFileList: R2 — DIRINDEXES must index DIRNAMES; the file arrays must agree.
-func TestRPMFileList(t *testing.T) {
+// TestR2RPMFileList: R2 — DIRINDEXES must index DIRNAMES; the file arrays must agree.
+func TestR2RPMFileList(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		extra  []rv
@@ -296,10 +296,10 @@ func TestRPMFileList(t *testing.T) {
 	}
 }
 
-// TestRPMSignatureTags: R3 — signature tags in the main header, a tag in both headers, and
+// TestR3RPMSignatureTags: R3 — signature tags in the main header, a tag in both headers, and
 // a header-only signature with no payload digest are anomalies; a header digest that does
 // not match is an error.
-func TestRPMSignatureTags(t *testing.T) {
+func TestR3RPMSignatureTags(t *testing.T) {
 	h, _, err := readRPM(t, handRPM{files: handFiles, extra: []rv{{sigTagDSA, rpmBin, []byte{1, 2, 3}}},
 		sigTags: []rv{{sigTagDSA, rpmBin, []byte{1, 2, 3}}, {1000, rpmInt32, []int32{1}}}}.build(), lim())
 	if err != nil {
@@ -332,10 +332,10 @@ func anyContains(list []string, s string) bool {
 	return false
 }
 
-// TestRPMPayloadChecks: R4 and R5 — payload entries the header does not list, content
+// TestR4R5RPMPayloadChecks: R4 and R5 — payload entries the header does not list, content
 // that does not match its digest, a payload that does not match the payload digest, a
 // compressor tag that lies, header files missing from the payload.
-func TestRPMPayloadChecks(t *testing.T) {
+func TestR4R5RPMPayloadChecks(t *testing.T) {
 	// R4: a payload entry that climbs and is not in the header.
 	evil := append(append([]cpioMember(nil), handFiles...), cpioMember{name: "../../etc/cron.d/evil", mode: 0o100644, content: []byte("* * * * * root sh")})
 	b := handRPM{files: handFiles, payload: gzipBytes(newc(false, evil...))}.build()
@@ -384,9 +384,9 @@ func TestRPMPayloadChecks(t *testing.T) {
 	wantFormat(t, err, "rpm", nil)
 }
 
-// TestRPMPayloadBomb: R5 — a payload whose one file inflates without end stops at the
+// TestR5RPMPayloadBomb: R5 — a payload whose one file inflates without end stops at the
 // guards, and a tiny file declares a 4 GiB entry.
-func TestRPMPayloadBomb(t *testing.T) {
+func TestR5RPMPayloadBomb(t *testing.T) {
 	bombs(t)
 	hdr := newc(true, cpioMember{name: "./big", mode: 0o100644})
 	copy(hdr[54:62], "FFFFFFFF") // file size

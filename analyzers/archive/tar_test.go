@@ -51,9 +51,9 @@ func readTar(t testing.TB, data []byte, l *limits.Limits) ([]got, error) {
 	return readAll(NewTar(bytes.NewReader(data), l), 1<<30)
 }
 
-// TestTarNames: T1 — hostile names are returned as stored; CleanName says why each is
+// TestT1TarNames: T1 — hostile names are returned as stored; CleanName says why each is
 // unsafe and gives a contained name.
-func TestTarNames(t *testing.T) {
+func TestT1TarNames(t *testing.T) {
 	names := []string{"../x", "/etc/x", "a/../../x", `..\x`, `C:\x`, "./../x", `\\host\share\x`}
 	var entries []tarEntry
 	for _, n := range names {
@@ -121,9 +121,9 @@ func TestTarLinks(t *testing.T) {
 	}
 }
 
-// TestTarPAXTooLarge: T6 — a PAX header over 1 MiB is an error naming archive/tar's bound,
+// TestT6TarPAXTooLarge: T6 — a PAX header over 1 MiB is an error naming archive/tar's bound,
 // read in bounded memory.
-func TestTarPAXTooLarge(t *testing.T) {
+func TestT6TarPAXTooLarge(t *testing.T) {
 	var buf bytes.Buffer
 	hdr := &tar.Header{Name: "././@PaxHeader", Typeflag: tar.TypeXHeader, Size: 2 << 20, Mode: 0o644}
 	w := tar.NewWriter(&buf)
@@ -188,10 +188,10 @@ func (e *endless) Read(p []byte) (int, error) {
 	return total, nil
 }
 
-// TestTarSparseBombs: T7 — sparse maps of millions of regions (old GNU extension blocks,
+// TestT7TarSparseBombs: T7 — sparse maps of millions of regions (old GNU extension blocks,
 // PAX 1.0 maps) stop at archive/tar's bound after reading about a megabyte; a sparse file
 // whose holes expand to a terabyte stops at the ratio and entry-size guards.
-func TestTarSparseBombs(t *testing.T) {
+func TestT7TarSparseBombs(t *testing.T) {
 	// Old GNU: a header with the "extended" flag, then extension blocks that each hold 21
 	// regions and ask for another.
 	hdr := rawHeader(&tar.Header{Name: "sparse", Typeflag: tar.TypeGNUSparse, Size: 0, Mode: 0o644})
@@ -301,9 +301,9 @@ func sortedKeys(m map[string]string) []string {
 	return ks
 }
 
-// TestTarDuplicates: T8 — the same path twice, and a directory then a file of the same
+// TestT8TarDuplicates: T8 — the same path twice, and a directory then a file of the same
 // name, are both returned; the later one carries an anomaly.
-func TestTarDuplicates(t *testing.T) {
+func TestT8TarDuplicates(t *testing.T) {
 	data := tarBytes(t,
 		tarEntry{hdr: tar.Header{Name: "etc/conf"}, content: "first"},
 		tarEntry{hdr: tar.Header{Name: "./etc/conf"}, content: "second"},
@@ -322,9 +322,9 @@ func TestTarDuplicates(t *testing.T) {
 	}
 }
 
-// TestTarTruncated: T9 — truncation in content, in a header, at an entry boundary without
+// TestT9TarTruncated: T9 — truncation in content, in a header, at an entry boundary without
 // the end blocks, and an empty input are all io.ErrUnexpectedEOF, never a quiet end.
-func TestTarTruncated(t *testing.T) {
+func TestT9TarTruncated(t *testing.T) {
 	full := tarBytes(t,
 		tarEntry{hdr: tar.Header{Name: "a"}, content: strings.Repeat("a", 1000)},
 		tarEntry{hdr: tar.Header{Name: "b"}, content: strings.Repeat("b", 512)},
@@ -372,9 +372,9 @@ func TestTarTruncated(t *testing.T) {
 	}
 }
 
-// TestTarSpecialFiles: T10 — devices, FIFOs and header-only types are metadata; a size
+// TestT10TarSpecialFiles: T10 — devices, FIFOs and header-only types are metadata; a size
 // declared for them is noted and not read.
-func TestTarSpecialFiles(t *testing.T) {
+func TestT10TarSpecialFiles(t *testing.T) {
 	var buf bytes.Buffer
 	for _, h := range []*tar.Header{
 		{Name: "dev/null", Typeflag: tar.TypeChar, Devmajor: 1, Devminor: 3, Mode: 0o666},
@@ -407,9 +407,9 @@ func TestTarSpecialFiles(t *testing.T) {
 	}
 }
 
-// TestTarDeepAndLong: T11 — 600-level nesting and 5000-byte names are read, and CleanName
+// TestT11TarDeepAndLong: T11 — 600-level nesting and 5000-byte names are read, and CleanName
 // bounds them; a header larger than a lowered header-size limit is refused.
-func TestTarDeepAndLong(t *testing.T) {
+func TestT11TarDeepAndLong(t *testing.T) {
 	deep := strings.Repeat("d/", 600) + "f"
 	long := strings.Repeat("n", 5000)
 	data := tarBytes(t, tarEntry{hdr: tar.Header{Name: deep}, content: "x"}, tarEntry{hdr: tar.Header{Name: long}, content: "y"})
@@ -458,9 +458,9 @@ func (z *zeroEntries) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestTarEntryLimit: T12 — millions of empty entries stop at the entries limit: a lowered
+// TestT12TarEntryLimit: T12 — millions of empty entries stop at the entries limit: a lowered
 // one, and the default one (a million).
-func TestTarEntryLimit(t *testing.T) {
+func TestT12TarEntryLimit(t *testing.T) {
 	l := lim()
 	l.Entries = 1000
 	n := 0
@@ -498,9 +498,9 @@ func TestTarEntryLimit(t *testing.T) {
 	})
 }
 
-// TestTarModesAndXattrs: T13 — setuid, setgid, sticky and world-writable modes and
+// TestT13TarModesAndXattrs: T13 — setuid, setgid, sticky and world-writable modes and
 // extended attributes (SCHILY and LIBARCHIVE) are reported, not applied.
-func TestTarModesAndXattrs(t *testing.T) {
+func TestT13TarModesAndXattrs(t *testing.T) {
 	data := tarBytes(t,
 		tarEntry{hdr: tar.Header{Name: "suid", Mode: 0o4755}, content: "s"},
 		tarEntry{hdr: tar.Header{Name: "sgid", Mode: 0o2711}, content: "g"},

@@ -165,9 +165,9 @@ func TestZipBasics(t *testing.T) {
 	}
 }
 
-// TestZipNames: Z1 — hostile and empty names are listed without panic; CleanName contains
+// TestZ1ZipNames: Z1 — hostile and empty names are listed without panic; CleanName contains
 // them.
-func TestZipNames(t *testing.T) {
+func TestZ1ZipNames(t *testing.T) {
 	names := []string{"../x", "/x", `\x`, "///", "..", "", `..\..\evil`, "a\x00b"}
 	var files []zf
 	for _, n := range names {
@@ -189,9 +189,9 @@ func TestZipNames(t *testing.T) {
 	}
 }
 
-// TestZipEntryCount: Z2 — the count an end record declares is checked against the limit
+// TestZ2ZipEntryCount: Z2 — the count an end record declares is checked against the limit
 // and against the directory's size before anything is allocated for it.
-func TestZipEntryCount(t *testing.T) {
+func TestZ2ZipEntryCount(t *testing.T) {
 	le := binary.LittleEndian
 	bounded(t, 1<<20, func() {
 		// 65535 entries declared in a 22-byte file.
@@ -242,9 +242,9 @@ func TestZipEntryCount(t *testing.T) {
 	wantFormat(t, err, "zip", ErrHeaderMismatch)
 }
 
-// TestZipLocalMismatch: Z3 — a local header that disagrees with its central record makes
+// TestZ3ZipLocalMismatch: Z3 — a local header that disagrees with its central record makes
 // that entry unreadable (one interpretation), with an anomaly; the others read.
-func TestZipLocalMismatch(t *testing.T) {
+func TestZ3ZipLocalMismatch(t *testing.T) {
 	files := []zf{{name: "good", content: []byte("good")}, {name: "evil", content: []byte("evil content"), method: 8}}
 	for _, c := range []struct {
 		name  string
@@ -283,9 +283,9 @@ func TestZipLocalMismatch(t *testing.T) {
 	wantFormat(t, err, "zip", nil)
 }
 
-// TestZipManyEntries: Z4 — 100k entries with one long colliding name are listed in
+// TestZ4ZipManyEntries: Z4 — 100k entries with one long colliding name are listed in
 // bounded time, each later one flagged as a duplicate.
-func TestZipManyEntries(t *testing.T) {
+func TestZ4ZipManyEntries(t *testing.T) {
 	name := strings.Repeat("collide/", 25)
 	files := make([]zf, 100_000)
 	for i := range files {
@@ -318,9 +318,9 @@ func TestZipManyEntries(t *testing.T) {
 	})
 }
 
-// TestZipOverlap: Z5 — entries that share bytes (the overlapping-entry bomb) fail the
+// TestZ5ZipOverlap: Z5 — entries that share bytes (the overlapping-entry bomb) fail the
 // archive.
-func TestZipOverlap(t *testing.T) {
+func TestZ5ZipOverlap(t *testing.T) {
 	files := []zf{{name: "a", content: bytes.Repeat([]byte("a"), 100), method: 8}, {name: "b", content: []byte("b")}}
 	// Both central records point at the same local header.
 	z := buildZip(files, "")
@@ -348,9 +348,9 @@ func TestZipOverlap(t *testing.T) {
 	wantFormat(t, err, "zip", ErrOverlap)
 }
 
-// TestZipDeclaredSize: Z6 — a tiny archive declaring 4 GB is read without allocating by
+// TestZ6ZipDeclaredSize: Z6 — a tiny archive declaring 4 GB is read without allocating by
 // the declared size, and fails because its content is shorter.
-func TestZipDeclaredSize(t *testing.T) {
+func TestZ6ZipDeclaredSize(t *testing.T) {
 	z := buildZip([]zf{{name: "big", content: []byte("tiny"), method: 8}}, "")
 	z.put32(z.local[0]+22, 0xfffffffe)
 	z.put32(z.central[0]+24, 0xfffffffe)
@@ -371,9 +371,9 @@ func TestZipDeclaredSize(t *testing.T) {
 	})
 }
 
-// TestZipLayout: Z8 — a fake end record in the comment, bytes hidden between entries, and
+// TestZ8ZipLayout: Z8 — a fake end record in the comment, bytes hidden between entries, and
 // trailing data give one deterministic parse and are reported by Info.
-func TestZipLayout(t *testing.T) {
+func TestZ8ZipLayout(t *testing.T) {
 	files := []zf{{name: "a", content: []byte("aaa")}, {name: "b", content: []byte("bbb")}}
 	base := buildZip(files, "")
 	// A comment holding a copy of the real end record: both point at the directory.
@@ -409,18 +409,18 @@ func TestZipLayout(t *testing.T) {
 	}
 }
 
-// TestZipDuplicates: Z9 — both entries of a duplicated name are returned, in directory
+// TestZ9ZipDuplicates: Z9 — both entries of a duplicated name are returned, in directory
 // order; the later is flagged.
-func TestZipDuplicates(t *testing.T) {
+func TestZ9ZipDuplicates(t *testing.T) {
 	_, entries := readZip(t, buildZip([]zf{{name: "x", content: []byte("1")}, {name: "./x", content: []byte("2")}}, "").b)
 	if string(entries[0].Content) != "1" || string(entries[1].Content) != "2" || !hasAnomaly(entries[1].Entry, "duplicate") || hasAnomaly(entries[0].Entry, "duplicate") {
 		t.Errorf("%+v", entries)
 	}
 }
 
-// TestZipContentErrors: Z10 and G5 — a CRC mismatch, a corrupt deflate stream, encrypted
+// TestZ10G5ZipContentErrors: Z10 and G5 — a CRC mismatch, a corrupt deflate stream, encrypted
 // entries and unsupported methods fail Read with the reason; never an empty success.
-func TestZipContentErrors(t *testing.T) {
+func TestZ10G5ZipContentErrors(t *testing.T) {
 	content := bytes.Repeat([]byte("0123456789"), 1000)
 	files := []zf{{name: "d", content: content, method: 8}}
 
@@ -498,9 +498,9 @@ func TestZipMethods(t *testing.T) {
 	wantLimit(t, entries[0].ReadErr, "zstd-window")
 }
 
-// TestZipBomb: C2 inside a zip — a deflate bomb stops at the ratio guard, at the entry
+// TestC2ZipBomb: C2 inside a zip — a deflate bomb stops at the ratio guard, at the entry
 // size, and entries together at the budget.
-func TestZipBomb(t *testing.T) {
+func TestC2ZipBomb(t *testing.T) {
 	var buf bytes.Buffer
 	w := zip.NewWriter(&buf)
 	for i := 0; i < 2; i++ {

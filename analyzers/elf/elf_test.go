@@ -324,7 +324,7 @@ func TestModifiedFixtures(t *testing.T) {
 			t.Errorf("anomalies %q", f.Anomalies)
 		}
 	})
-	t.Run("no-usable-section-headers", func(t *testing.T) {
+	t.Run("E2_E5_no-usable-section-headers", func(t *testing.T) {
 		b := slices.Clone(orig)
 		binary.LittleEndian.PutUint64(b[40:], 1<<40) // e_shoff far past the end
 		f, err := analyzeBytes(b)

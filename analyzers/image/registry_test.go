@@ -55,7 +55,7 @@ func dockerConfig(t *testing.T, host, user, pass string) {
 	t.Setenv("DOCKER_CONFIG", dir)
 }
 
-func TestRegistryBasicAuthFromDockerConfig(t *testing.T) {
+func TestO13RegistryBasicAuthFromDockerConfig(t *testing.T) {
 	const user, pass = "kensa", "s3cret-Pa55word"
 	var authorized atomic.Int64
 	host := startRegistry(t, basicAuth(user, pass, &authorized))

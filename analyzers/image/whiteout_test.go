@@ -175,7 +175,7 @@ func randomStack(r *rand.Rand, withMalformed bool) [][]LayerEntry {
 }
 
 // The reference model and Squash agree on hand-written cases and on random stacks.
-func TestSquashMatchesModel(t *testing.T) {
+func TestO8SquashMatchesModel(t *testing.T) {
 	cases := []struct {
 		name   string
 		layers [][]LayerEntry

@@ -43,7 +43,7 @@ func (w *walker) analyze(ctx context.Context, n *node, a *analyzers.Artifact, ra
 	}
 	a.Size = n.Size
 	a.Content = io.NewSectionReader(ra, 0, n.Size)
-	for _, o := range analyzers.Run(ctx, w.opts.Analyzers, a) {
+	for _, o := range w.runAnalyzers(ctx, a) {
 		if o.Facts != nil {
 			if n.Facts == nil {
 				n.Facts = map[string]any{}
@@ -58,6 +58,30 @@ func (w *walker) analyze(ctx context.Context, n *node, a *analyzers.Artifact, ra
 			w.fail(n.Path, analysisKind(o.Err), err)
 		}
 	}
+}
+
+// runAnalyzers runs the analyzers that want a: in this process, or the ones the
+// isolator handles in its workers.
+func (w *walker) runAnalyzers(ctx context.Context, a *analyzers.Artifact) []analyzers.Outcome {
+	iso := w.opts.Isolate
+	if iso == nil {
+		return analyzers.Run(ctx, w.opts.Analyzers, a)
+	}
+	var here, away []analyzers.Analyzer
+	for _, an := range w.opts.Analyzers {
+		switch {
+		case !an.Wants(a):
+		case iso.Handles(an):
+			away = append(away, an)
+		default:
+			here = append(here, an)
+		}
+	}
+	out := analyzers.Run(ctx, here, a)
+	if len(away) > 0 {
+		out = append(out, iso.Run(ctx, away, a)...)
+	}
+	return out
 }
 
 // analysisKind classifies an analyzer's error for the result.

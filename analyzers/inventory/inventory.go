@@ -60,6 +60,10 @@ type Options struct {
 	// Analyzers run on every artifact they want, while the walk reads it; their facts
 	// land in the artifact's Facts and their failures in Errors. None run when empty.
 	Analyzers []analyzers.Analyzer
+	// Isolate, when set, runs the analyzers it handles in processes of their own
+	// (analyzers/worker), so that a parser that runs out of memory or hangs costs one
+	// file an error instead of ending the run; the others run in this process.
+	Isolate Isolator
 	// Select, when set, limits the analyzers to the artifacts whose path it accepts.
 	Select func(path string) bool
 	// Name, when set, is the path a single-file target is listed under instead of its
@@ -70,6 +74,15 @@ type Options struct {
 	// are read again from where they are, files from inside archives and images are
 	// copied once into a private store while the walk reads them. Call Close to remove it.
 	Keep bool
+}
+
+// Isolator runs analyzers away from the walk; analyzers/worker's Pool is one.
+type Isolator interface {
+	// Handles reports whether the isolator runs a.
+	Handles(a analyzers.Analyzer) bool
+	// Run runs list, every one of them handled and wanting a, and returns the outcomes
+	// as analyzers.Run does.
+	Run(ctx context.Context, list []analyzers.Analyzer, a *analyzers.Artifact) []analyzers.Outcome
 }
 
 // Inventory is what a walk found.

@@ -369,7 +369,7 @@ func TestHostile(t *testing.T) {
 	}
 }
 
-func TestFatHostile(t *testing.T) {
+func TestM3M4FatHostile(t *testing.T) {
 	arm := readFixture(t, "hello-arm64")
 	b := fat(t, false, arm)
 	// Slice size beyond the end of the file.

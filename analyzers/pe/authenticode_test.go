@@ -124,7 +124,7 @@ func TestNested(t *testing.T) {
 	}
 }
 
-func TestPaddedCertificateTable(t *testing.T) {
+func TestA1PaddedCertificateTable(t *testing.T) {
 	fx := getFixtures(t)
 	f, err := analyzeFile(t, fx.padded)
 	if err != nil {
@@ -142,7 +142,7 @@ func TestPaddedCertificateTable(t *testing.T) {
 	}
 }
 
-func TestTrailingData(t *testing.T) {
+func TestA2TrailingData(t *testing.T) {
 	fx := getFixtures(t)
 	f, err := analyzeFile(t, fx.trailing)
 	if err != nil {
@@ -232,7 +232,7 @@ func TestPKCS9Countersignature(t *testing.T) {
 	}
 }
 
-func TestDeepBER(t *testing.T) {
+func TestG4X2DeepBER(t *testing.T) {
 	// 100 000 nested indefinite-length SEQUENCEs, then definite ones.
 	deep := bytes.Repeat([]byte{0x30, 0x80}, 100000)
 	if berDepthOK(deep, maxBERDepth) {

@@ -316,7 +316,7 @@ func TestAnomalies(t *testing.T) {
 	}
 }
 
-func TestLimit(t *testing.T) {
+func TestP8Limit(t *testing.T) {
 	l := limits.Default()
 	l.FileSize = 1000
 	a := &analyzers.Artifact{Format: sniff.PE, Size: 4096, Content: bytes.NewReader(make([]byte, 4096)), Limits: &l}
@@ -378,7 +378,7 @@ func capture(t *testing.T, fn func()) string {
 	return out.String()
 }
 
-func TestSilent(t *testing.T) {
+func TestG8Silent(t *testing.T) {
 	fx := getFixtures(t)
 	var inputs [][]byte
 	for _, p := range []string{fx.goExe, fx.exe, fx.dll, fx.timestamped, fx.padded, fx.tampered} {

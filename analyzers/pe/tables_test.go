@@ -49,7 +49,7 @@ func TestDelayImports(t *testing.T) {
 	}
 }
 
-func TestDebugDirectory(t *testing.T) {
+func TestP7DebugDirectory(t *testing.T) {
 	r, b := flat(true)
 	le := binary.LittleEndian
 	// Entry 0: CodeView NB10 with a path; entry 1: repro; entry 2 claims 4G of data.

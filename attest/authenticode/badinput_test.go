@@ -16,8 +16,9 @@ import (
 
 // The bad-input series A (Authenticode) and X (X.509 / PKCS#7) of
 // shared/reference/bad-inputs.md. A2, A3, A8, A9 and X4 are rows of
-// TestAgainstOsslsigncode ("appended", "untrusted root", "expired …", "sha1", "md5",
-// "intermediate expired at signing"); A4 is TestNoRoots.
+// TestAgainstOsslsigncode ("A2 appended", "A3 untrusted root", "A8 expired …", "A9 sha1",
+// "A9 md5", "X4 intermediate expired at signing"), which also checks A1, A5, A10 and X5
+// against osslsigncode; A4 is TestA4NoRoots.
 
 func readFile(t testing.TB, p string) []byte {
 	t.Helper()

@@ -117,17 +117,17 @@ func TestAgainstOsslsigncode(t *testing.T) {
 		{name: "unpinned", file: f.signed, mod: func(o *Options) { o.Signers = nil }, primary: expect{pass, "sha256 file digest: valid"}, coverage: covered, ossl: true},
 		{name: "tampered", file: f.tampered, primary: expect{fail, "does not match the file's authentihash"}, coverage: covered, ossl: false},
 		// osslsigncode 2.9 accepts bytes smuggled inside the certificate table.
-		{name: "padded", file: f.padded, primary: expect{pass, vendor}, coverage: expect{fail, at(16, "bytes after the signature and its padding")}, ossl: true},
-		{name: "appended", file: f.appended, primary: expect{pass, vendor}, coverage: expect{fail, at(36, "data after the certificate table")}, ossl: false},
-		{name: "second entry without signature", file: f.twoEntries, primary: expect{pass, vendor}, coverage: expect{fail, "WIN_CERTIFICATE entry of type 1 holding no signature"}, ossl: false},
+		{name: "A1 padded", file: f.padded, primary: expect{pass, vendor}, coverage: expect{fail, at(16, "bytes after the signature and its padding")}, ossl: true},
+		{name: "A2 appended", file: f.appended, primary: expect{pass, vendor}, coverage: expect{fail, at(36, "data after the certificate table")}, ossl: false},
+		{name: "A10 second entry without signature", file: f.twoEntries, primary: expect{pass, vendor}, coverage: expect{fail, "WIN_CERTIFICATE entry of type 1 holding no signature"}, ossl: false},
 		// osslsigncode has no expected-signer option: the other publisher is valid there.
 		{name: "other signer pinned", file: f.otherSigned, primary: expect{fail, `not by the expected signer cn:Kensa Vendor Code Signing`}, coverage: covered, ossl: true},
 		{name: "other signer pinned by fingerprint", file: f.otherSigned, mod: func(o *Options) { o.Signers = []Signer{mustSigner(t, "sha256:"+fingerprint(f.vendor.cert))} }, primary: expect{fail, "not by the expected signer sha256:"}, coverage: covered, ossl: true},
 		{name: "other signer unpinned", file: f.otherSigned, mod: func(o *Options) { o.Signers = nil }, primary: expect{pass, `by "CN=Kensa Other Publisher,O=Kensa Test"`}, coverage: covered, ossl: true},
-		{name: "untrusted root", file: f.rogueSigned, primary: expect{fail, "signed by unknown authority"}, coverage: covered, ossl: false},
-		{name: "expired without time stamp", file: f.expiredNoTS, primary: expect{fail, "no trusted time stamp"}, coverage: covered, ossl: false},
-		{name: "expired with time stamp", file: f.expiredTS, primary: expect{pass, "rfc3161 time stamp 2023-11-14T22:13:20Z by \"CN=Kensa Test TSA,O=Kensa Test\" (certificate validity checked at that time): valid"}, coverage: covered, ossl: true},
-		{name: "expired with untrusted TSA", file: f.expiredTS, mod: func(o *Options) { o.TSARoots = o.Roots }, tsaFile: f.root.pem, primary: expect{fail, "the rfc3161 countersignature does not verify: the time-stamping certificate is not trusted"}, coverage: covered, ossl: false},
+		{name: "A3 untrusted root", file: f.rogueSigned, primary: expect{fail, "signed by unknown authority"}, coverage: covered, ossl: false},
+		{name: "A8 expired without time stamp", file: f.expiredNoTS, primary: expect{fail, "no trusted time stamp"}, coverage: covered, ossl: false},
+		{name: "A8 expired with time stamp", file: f.expiredTS, primary: expect{pass, "rfc3161 time stamp 2023-11-14T22:13:20Z by \"CN=Kensa Test TSA,O=Kensa Test\" (certificate validity checked at that time): valid"}, coverage: covered, ossl: true},
+		{name: "A8 expired with untrusted TSA", file: f.expiredTS, mod: func(o *Options) { o.TSARoots = o.Roots }, tsaFile: f.root.pem, primary: expect{fail, "the rfc3161 countersignature does not verify: the time-stamping certificate is not trusted"}, coverage: covered, ossl: false},
 		{name: "TSA root in the same set", file: f.expiredTS, mod: func(o *Options) { o.Roots.AddCert(f.tsaRoot.cert); o.TSARoots = nil }, primary: expect{pass, "valid"}, coverage: covered, ossl: true},
 		// A time stamp that does not verify is named but does not matter while the
 		// chain is valid without it (as in osslsigncode).
@@ -137,14 +137,14 @@ func TestAgainstOsslsigncode(t *testing.T) {
 		// does not compare the two times.
 		{name: "time stamp after the verification time, needed", file: f.expiredTS, mod: func(o *Options) { o.Time = time.Date(2021, 6, 1, 0, 0, 0, 0, time.UTC) }, primary: expect{fail, "the time stamp 2023-11-14T22:13:20Z is after the verification time"}, coverage: covered, ossl: true},
 		{name: "time stamped", file: f.timestamped, primary: expect{pass, "rfc3161 time stamp 2023-11-14T22:13:20Z"}, coverage: covered, ossl: true},
-		{name: "nested other publisher", file: f.nested, primary: expect{pass, vendor}, nested: expect{pass, `nested signature 1 by "CN=Kensa Other Publisher,O=Kensa Test"`}, coverage: covered, ossl: true},
+		{name: "A5 nested other publisher", file: f.nested, primary: expect{pass, vendor}, nested: expect{pass, `nested signature 1 by "CN=Kensa Other Publisher,O=Kensa Test"`}, coverage: covered, ossl: true},
 		// osslsigncode accepts SHA-1 and MD5 file digests.
 		{name: "nested sha1", file: f.nestedSHA1, primary: expect{pass, vendor}, nested: expect{fail, "the file digest is SHA-1"}, coverage: covered, ossl: true},
 		{name: "nested sha1 allowed", file: f.nestedSHA1, mod: func(o *Options) { o.AllowSHA1 = true }, primary: expect{pass, vendor}, nested: expect{pass, "weak SHA-1 file digest (allowed): valid"}, coverage: covered, ossl: true},
-		{name: "sha1", file: f.sha1, primary: expect{fail, "the file digest is SHA-1"}, coverage: covered, ossl: true},
-		{name: "md5", file: f.md5, mod: func(o *Options) { o.AllowSHA1 = true }, primary: expect{fail, "the file digest is MD5"}, coverage: covered, ossl: true},
-		{name: "anyExtendedKeyUsage leaf", file: f.anyEKUSigned, mod: func(o *Options) { o.Signers = nil }, primary: expect{fail, "lacks the code-signing extended key usage"}, coverage: covered, ossl: false},
-		{name: "intermediate expired at signing", file: f.shortInterTS, primary: expect{fail, "nor at the time stamp 2023-11-14T22:13:20Z"}, coverage: covered, ossl: false},
+		{name: "A9 sha1", file: f.sha1, primary: expect{fail, "the file digest is SHA-1"}, coverage: covered, ossl: true},
+		{name: "A9 md5", file: f.md5, mod: func(o *Options) { o.AllowSHA1 = true }, primary: expect{fail, "the file digest is MD5"}, coverage: covered, ossl: true},
+		{name: "X5 anyExtendedKeyUsage leaf", file: f.anyEKUSigned, mod: func(o *Options) { o.Signers = nil }, primary: expect{fail, "lacks the code-signing extended key usage"}, coverage: covered, ossl: false},
+		{name: "X4 intermediate expired at signing", file: f.shortInterTS, primary: expect{fail, "nor at the time stamp 2023-11-14T22:13:20Z"}, coverage: covered, ossl: false},
 		{name: "unsigned", file: f.unsigned, primary: expect{result.Skip, "not signed"}, ossl: false},
 		{name: "unsigned required", file: f.unsigned, mod: func(o *Options) { o.RequireSignature = true }, primary: expect{fail, "a signature is required"}, ossl: false},
 	}
@@ -178,10 +178,10 @@ func mustSigner(t testing.TB, s string) Signer {
 	return m
 }
 
-// TestNoRoots: without roots nothing is trusted, and the host's store is not consulted
+// TestA4NoRoots: without roots nothing is trusted, and the host's store is not consulted
 // unless asked for (A4): a signature that chains only to a root outside the given set
 // fails the same on every host.
-func TestNoRoots(t *testing.T) {
+func TestA4NoRoots(t *testing.T) {
 	f := getFixtures(t)
 	o := f.opts(t)
 	o.Roots, o.TSARoots = nil, nil

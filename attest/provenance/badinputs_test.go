@@ -88,7 +88,7 @@ func TestParseStatementRejects(t *testing.T) {
 	}
 }
 
-func TestParseStatementSizeLimit(t *testing.T) {
+func TestJ5ParseStatementSizeLimit(t *testing.T) {
 	// J5: a document over the cap is refused before it is parsed.
 	big := make([]byte, MaxStatementSize+1)
 	if _, err := ParseStatement(big); err == nil || !strings.Contains(err.Error(), "limit") {
@@ -233,7 +233,7 @@ func TestParseEnvelopesRejects(t *testing.T) {
 	}
 }
 
-func TestQuoteBounds(t *testing.T) {
+func TestG7QuoteBounds(t *testing.T) {
 	long := strings.Repeat("é", 300) + "\x1b[31m"
 	q := quote(long)
 	if len(q) > 220 || !strings.HasSuffix(q, "…") || strings.ContainsRune(q, 0x1b) {
@@ -244,7 +244,7 @@ func TestQuoteBounds(t *testing.T) {
 	}
 }
 
-func TestStatementFromEnvelopePayloadType(t *testing.T) {
+func TestS2StatementFromEnvelopePayloadType(t *testing.T) {
 	// S2: the payloadType is part of what is signed; anything but the in-toto type is
 	// not a statement, whatever the payload holds.
 	payload := []byte(stmt(subj("app", fmt.Sprintf(`{"sha256":%q}`, appSHA256)), ""))

@@ -199,7 +199,7 @@ func TestGitHubAttestationsFail(t *testing.T) {
 			map[string]string{CheckSource: P, CheckSourceTag: F}},
 		{"wrong branch", mod, mod.art, with(func(e *Expect) { e.SourceBranch = "main" }), mod.signer,
 			map[string]string{CheckSource: P, CheckSourceBranch: F}},
-		{"wrong predicate type", mod, mod.art, with(func(e *Expect) { e.PredicateTypes = []string{SLSAProvenance02} }), mod.signer,
+		{"S9 wrong predicate type", mod, mod.art, with(func(e *Expect) { e.PredicateTypes = []string{SLSAProvenance02} }), mod.signer,
 			map[string]string{CheckPredicateType: F}},
 		{"subject of another artifact", mod, tgz.art, good, mod.signer,
 			map[string]string{CheckSubject: F}},

@@ -67,7 +67,7 @@ func TestHostileRegistry(t *testing.T) {
 		}
 	})
 
-	t.Run("subject-huge", func(t *testing.T) {
+	t.Run("O4_subject-huge", func(t *testing.T) {
 		host := hostileRegistry(t, true, func(w http.ResponseWriter, r *http.Request) bool {
 			if r.Method == http.MethodHead && strings.HasSuffix(r.URL.Path, "/manifests/1.0") {
 				w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
@@ -83,7 +83,7 @@ func TestHostileRegistry(t *testing.T) {
 		}
 	})
 
-	t.Run("referrers-endless", func(t *testing.T) {
+	t.Run("O4_referrers-endless", func(t *testing.T) {
 		var e endless
 		host := hostileRegistry(t, true, func(w http.ResponseWriter, r *http.Request) bool {
 			if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/referrers/") {
@@ -103,7 +103,7 @@ func TestHostileRegistry(t *testing.T) {
 		}
 	})
 
-	t.Run("referrers-declared-huge", func(t *testing.T) {
+	t.Run("O4_referrers-declared-huge", func(t *testing.T) {
 		host := hostileRegistry(t, true, func(w http.ResponseWriter, r *http.Request) bool {
 			if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/referrers/") {
 				w.Header().Set("Content-Type", "application/vnd.oci.image.index.v1+json")
@@ -119,7 +119,7 @@ func TestHostileRegistry(t *testing.T) {
 		}
 	})
 
-	t.Run("referrers-too-many", func(t *testing.T) {
+	t.Run("O11_referrers-too-many", func(t *testing.T) {
 		var idx struct {
 			SchemaVersion int               `json:"schemaVersion"`
 			MediaType     string            `json:"mediaType"`

@@ -167,9 +167,9 @@ func TestBadInputs(t *testing.T) {
 		want   string
 	}{
 		{"legacy bundle", legacy, result.Pass},
-		{"legacy bundle, signature spliced in", splicedSig, result.Fail},
-		{"legacy bundle, certificate spliced in", splicedCert, result.Fail},
-		{"legacy bundle, rekor entry spliced in", splicedEntry, result.Fail},
+		{"B1 legacy bundle, signature spliced in", splicedSig, result.Fail},
+		{"B1 legacy bundle, certificate spliced in", splicedCert, result.Fail},
+		{"B4 legacy bundle, rekor entry spliced in", splicedEntry, result.Fail},
 		{"legacy bundle, body not a string", bodyNotString, result.Fail},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

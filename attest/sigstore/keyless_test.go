@@ -72,16 +72,16 @@ func TestKeyless(t *testing.T) {
 		{"right identity", []Identity{{SAN: san, Issuer: issuer}}, entity, ArtifactRef{Reader: bytes.NewReader(artifact)}, result.Pass, san},
 		{"right identity by regexp", []Identity{{SANRegexp: `^https://github\.com/example/app/`, IssuerRegexp: `^https://token\.actions\.githubusercontent\.com$`}}, entity, digest, result.Pass, "release.yml"},
 		{"second of two identities", []Identity{{SAN: "someone@example.com", Issuer: issuer}, {SAN: san, Issuer: issuer}}, entity, digest, result.Pass, san},
-		{"wrong identity", []Identity{{SAN: "https://github.com/example/app/.github/workflows/other.yml@refs/tags/v1.0.0", Issuer: issuer}}, entity, digest, result.Fail, "not a trusted identity"},
-		{"wrong issuer", []Identity{{SAN: san, Issuer: "https://accounts.google.com"}}, entity, digest, result.Fail, "not a trusted identity"},
+		{"B2 wrong identity", []Identity{{SAN: "https://github.com/example/app/.github/workflows/other.yml@refs/tags/v1.0.0", Issuer: issuer}}, entity, digest, result.Fail, "not a trusted identity"},
+		{"B2 wrong issuer", []Identity{{SAN: san, Issuer: "https://accounts.google.com"}}, entity, digest, result.Fail, "not a trusted identity"},
 		{"regexp not anchored to the signer", []Identity{{SANRegexp: `^https://github\.com/example/other/`, Issuer: issuer}}, entity, digest, result.Fail, "not a trusted identity"},
-		{"no identity", nil, entity, digest, result.Fail, "a policy must name whom it trusts"},
+		{"B2 no identity", nil, entity, digest, result.Fail, "a policy must name whom it trusts"},
 		{"payload swapped", []Identity{{SAN: san, Issuer: issuer}}, entity, ArtifactRef{SHA256: hex.EncodeToString(other[:])}, result.Fail, "does not verify"},
 		{"DSSE statement", []Identity{{SAN: san, Issuer: issuer}}, attestation, digest, result.Pass, "https://slsa.dev/provenance/v1"},
 		{"DSSE statement, wrong identity", []Identity{{SAN: "x@example.com", Issuer: issuer}}, attestation, digest, result.Fail, "not a trusted identity"},
 		{"DSSE statement of another artifact", []Identity{{SAN: san, Issuer: issuer}}, attestation, ArtifactRef{SHA256: hex.EncodeToString(other[:])}, result.Fail, "does not verify"},
 		// S10: a validly signed payload that is not an in-toto statement.
-		{"DSSE payload not JSON", []Identity{{SAN: san, Issuer: issuer}}, notJSON, digest, result.Fail, "does not verify"},
+		{"S10 DSSE payload not JSON", []Identity{{SAN: san, Issuer: issuer}}, notJSON, digest, result.Fail, "does not verify"},
 		{"bad digest", []Identity{{SAN: san, Issuer: issuer}}, entity, ArtifactRef{SHA256: "xyz"}, result.Erred, "not a hex SHA-256"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,11 +228,11 @@ func TestKeylessBundleJSON(t *testing.T) {
 		want   string
 	}{
 		{"right identity", good, Identity{SAN: san, Issuer: issuer}, result.Pass},
-		{"wrong identity", good, Identity{SAN: "intern@example.com", Issuer: issuer}, result.Fail},
-		{"wrong issuer", good, Identity{SAN: san, Issuer: "https://token.actions.githubusercontent.com"}, result.Fail},
-		{"signed entry timestamp corrupted", badSET, Identity{SAN: san, Issuer: issuer}, result.Fail},
+		{"B2 wrong identity", good, Identity{SAN: "intern@example.com", Issuer: issuer}, result.Fail},
+		{"B2 wrong issuer", good, Identity{SAN: san, Issuer: "https://token.actions.githubusercontent.com"}, result.Fail},
+		{"B11 signed entry timestamp corrupted", badSET, Identity{SAN: san, Issuer: issuer}, result.Fail},
 		{"certificate corrupted", badCert, Identity{SAN: san, Issuer: issuer}, result.Fail},
-		{"unknown bundle version", replace("version=0.1", "version=9.9"), Identity{SAN: san, Issuer: issuer}, result.Fail},
+		{"B12 unknown bundle version", replace("version=0.1", "version=9.9"), Identity{SAN: san, Issuer: issuer}, result.Fail},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v, err := VerifyBundle(tc.bundle, ArtifactRef{Reader: bytes.NewReader(artifact)}, virtualTrust(t, vs, tc.id))

@@ -9,6 +9,7 @@ package vsa
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -65,13 +66,60 @@ type Input struct {
 	Digest map[string]string `json:"digest"`
 }
 
-// Summary makes the VSA statement of an accept result.
+// MaxListed bounds each list of what limits the verdict (uninspected files, anomalies)
+// in the VSA; the counts are always complete.
+const MaxListed = 1000
+
+// Uninspected is a file that could not be inspected fully: a limit it went past (kind
+// "limit"), a parse error, a recovered crash. What lies beyond was not inspected.
+type Uninspected struct {
+	Path  string `json:"path"`
+	Kind  string `json:"kind"`
+	Error string `json:"error"`
+}
+
+// Anomaly is a structural oddity of a file that did not stop it being read.
+type Anomaly struct {
+	Path    string `json:"path"`
+	Anomaly string `json:"anomaly"`
+}
+
+// Claims says which parts of the statements record what the delivery declares about
+// itself rather than what kensa verified.
+var Claims = map[string]string{
+	"sbom": "the components of the SBOM statement are read from what the delivery declares (package databases, " +
+		"build information embedded in binaries, package manifests): claims, not verified facts",
+}
+
+// contradicts says why a result whose verdict is pass cannot be summarised as PASSED, or "".
+func contradicts(res *result.Result) string {
+	var failed int
+	for _, c := range res.Checks {
+		if c.Status == result.Fail || c.Status == result.Erred {
+			failed++
+		}
+	}
+	if failed > 0 || len(res.Errors) > 0 || len(res.Reasons) > 0 {
+		return fmt.Sprintf("the result says pass, yet %d checks failed or were undecided, %d files were not inspected and it gives %d reasons to fail", failed, len(res.Errors), len(res.Reasons))
+	}
+	return ""
+}
+
+// Summary makes the VSA statement of an accept result. Besides the verdict it records the
+// bounds the verdict was reached under: the limits and isolation, every file that could
+// not be inspected (limits hit among them), every anomaly, what was not checked, and which
+// content is claimed rather than verified. A result whose verdict is pass while it lists
+// an error, a failed or undecided check or a reason to fail is refused: no PASSED
+// statement is made from it.
 func Summary(res *result.Result, inputs []Input, at time.Time) ([]byte, error) {
 	if res.Verdict == "" {
 		return nil, errors.New("the result has no verdict: only kensa accept makes one")
 	}
 	verdict := "FAILED"
 	if res.Verdict == "pass" {
+		if why := contradicts(res); why != "" {
+			return nil, fmt.Errorf("refusing to attest PASSED: %s; the result was altered or is corrupt, run kensa accept again", why)
+		}
 		verdict = "PASSED"
 	}
 	pred := map[string]any{
@@ -95,7 +143,33 @@ func Summary(res *result.Result, inputs []Input, at time.Time) ([]byte, error) {
 	if len(inputs) > 0 {
 		pred["inputAttestations"] = inputs
 	}
+	// The bounds the verdict was reached under: what lay past a limit was not inspected.
+	if res.Limits != nil {
+		pred["limits"] = res.Limits
+	}
+	if res.Isolation != "" {
+		pred["isolation"] = res.Isolation
+	}
+	var un []Uninspected
+	for _, e := range res.Errors {
+		un = append(un, Uninspected{Path: e.Path, Kind: e.Kind, Error: e.Error})
+	}
+	var an []Anomaly
+	for _, a := range res.Artifacts {
+		for _, x := range a.Anomalies {
+			an = append(an, Anomaly{Path: a.Path, Anomaly: x})
+		}
+	}
+	pred["uninspected"] = map[string]any{"count": len(un), "items": firstOf(un)}
+	pred["anomalies"] = map[string]any{"count": len(an), "items": firstOf(an)}
+	pred["notChecked"] = append([]string{}, res.NotChecked...)
+	pred["claims"] = Claims
 	return json.Marshal(Statement{Type: StatementType, Subject: Subjects(res), PredicateType: VSAType, Predicate: pred})
+}
+
+// firstOf is the first MaxListed items of list, never nil.
+func firstOf[T any](list []T) []T {
+	return append([]T{}, list[:min(len(list), MaxListed)]...)
 }
 
 // TestResult makes the test-result statement: every check and every finding at or above

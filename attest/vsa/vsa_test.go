@@ -6,10 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"kensa.dev/kensa/internal/limits"
 	"kensa.dev/kensa/internal/result"
 )
 
 func TestStatements(t *testing.T) {
+	lim := limits.Default()
+	lim.WorkerMemory = 1 << 30
 	res := &result.Result{
 		Tool:   result.Tool{Name: "kensa", Version: "1.0.0"},
 		Target: result.Target{Input: "delivery", Digest: "sha256:" + strings.Repeat("00", 32)},
@@ -18,10 +21,12 @@ func TestStatements(t *testing.T) {
 			{Path: "link", Type: "symlink"},
 			{Path: "img.tar!old", Type: "file", Digest: "sha256:" + strings.Repeat("bb", 32), Hidden: "deleted"},
 		},
-		Checks:   []result.Check{{Name: "signature/sigstore", Subject: "a", Status: result.Pass}},
-		Findings: []result.Finding{{Rule: "r/x", Path: "a", Severity: result.High, Waiver: &result.Waiver{Reason: "ok"}}},
-		Verdict:  "pass",
-		Policy:   &result.PolicyRef{File: "acceptance.yaml", Digest: "sha256:" + strings.Repeat("11", 32), FailOn: "high"},
+		Checks:    []result.Check{{Name: "signature/sigstore", Subject: "a", Status: result.Pass}},
+		Findings:  []result.Finding{{Rule: "r/x", Path: "a", Severity: result.High, Waiver: &result.Waiver{Reason: "ok"}}},
+		Verdict:   "pass",
+		Policy:    &result.PolicyRef{File: "acceptance.yaml", Digest: "sha256:" + strings.Repeat("11", 32), FailOn: "high"},
+		Limits:    &lim,
+		Isolation: "process",
 	}
 	b, err := Summary(res, nil, time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
 	if err != nil {
@@ -40,7 +45,9 @@ func TestStatements(t *testing.T) {
 			Verifier struct {
 				ID string `json:"id"`
 			} `json:"verifier"`
-			Time string `json:"timeVerified"`
+			Time      string        `json:"timeVerified"`
+			Limits    limits.Limits `json:"limits"`
+			Isolation string        `json:"isolation"`
 		} `json:"predicate"`
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
@@ -49,6 +56,9 @@ func TestStatements(t *testing.T) {
 	if st.Type != StatementType || st.PredicateType != VSAType || st.Predicate.Result != "PASSED" || st.Predicate.Verifier.ID != VerifierID ||
 		st.Predicate.Policy.URI != "acceptance.yaml" || st.Predicate.Policy.Digest["sha256"] != strings.Repeat("11", 32) || st.Predicate.Time != "2026-11-26T00:00:00Z" {
 		t.Errorf("VSA: %s", b)
+	}
+	if st.Predicate.Limits != lim || st.Predicate.Isolation != "process" {
+		t.Errorf("the VSA does not record the bounds of the verdict: %s", b)
 	}
 	if len(st.Subject) != 1 || st.Subject[0].Name != "a" {
 		t.Errorf("subjects (hidden files and links are not delivered files): %+v", st.Subject)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +47,8 @@ import (
 //	                         (sha256:HEX) and $VAR_TAG to cosign's tag form (sha256-HEX)
 //	retag SRC DST            copy the manifest SRC to the tag DST in the registry
 //	validjson FILE           check FILE (or stdout) is one valid JSON document
+//	memwithin FILE W K       check the analysis workers' summary in FILE (or stderr):
+//	                         no worker used more than W MiB, kensa itself not K MiB
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){"kensa": main})
 }
@@ -77,6 +80,7 @@ func TestScripts(t *testing.T) {
 			"snapshot":  cmdSnapshot,
 			"contained": cmdContained,
 			"validjson": cmdValidJSON,
+			"memwithin": cmdMemWithin,
 			"shared":    cmdShared,
 			"cosigncli": cmdCosignCLI,
 			"kmsplugin": cmdKMSPlugin,
@@ -328,4 +332,31 @@ func cmdRetag(ts *testscript.TestScript, neg bool, args []string) {
 	desc, err := remote.Get(src)
 	ts.Check(err)
 	ts.Check(remote.Put(dst, desc))
+}
+
+// workerSummary is the line kensa writes about its analysis workers.
+var workerSummary = regexp.MustCompile(`peak memory of a worker ([0-9.]+ [KMG]?i?B) \(own pages\), of kensa itself ([0-9.]+ [KMG]?i?B)`)
+
+func cmdMemWithin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: memwithin FILE|stderr WORKER_MIB KENSA_MIB")
+	}
+	m := workerSummary.FindStringSubmatch(ts.ReadFile(args[0]))
+	if m == nil {
+		ts.Fatalf("no analysis workers' summary in %s", args[0])
+	}
+	for i, what := range []string{"a worker", "kensa itself"} {
+		var v float64
+		var unit string
+		if _, err := fmt.Sscanf(m[i+1], "%g %s", &v, &unit); err != nil {
+			ts.Fatalf("reading %q: %v", m[i+1], err)
+		}
+		mib := v * map[string]float64{"B": 1.0 / (1 << 20), "KiB": 1.0 / 1024, "MiB": 1, "GiB": 1024}[unit]
+		var limit float64
+		fmt.Sscanf(args[i+1], "%g", &limit)
+		ts.Logf("peak memory of %s: %.1f MiB (bound %g MiB)", what, mib, limit)
+		if mib > limit {
+			ts.Fatalf("peak memory of %s is %.1f MiB, more than %g MiB", what, mib, limit)
+		}
+	}
 }

@@ -26,7 +26,6 @@ import (
 	"kensa.dev/kensa/attest/vsa"
 	"kensa.dev/kensa/diff"
 	"kensa.dev/kensa/internal/glob"
-	"kensa.dev/kensa/internal/limits"
 	"kensa.dev/kensa/internal/policy"
 	"kensa.dev/kensa/internal/render"
 	"kensa.dev/kensa/internal/result"
@@ -105,7 +104,7 @@ or a FAIL that rests only on what could not be inspected).`,
 			}
 			var vendor *sbom.Declared
 			if pol.SBOM.Vendor != "" {
-				if vendor, err = sbom.ReadDeclaredFile(pol.Path(pol.SBOM.Vendor), limits.Default().FileSize); err != nil {
+				if vendor, err = readDeclared(cmd.Context(), &in, pol.Path(pol.SBOM.Vendor)); err != nil {
 					return &exitError{code: ExitUndecided, err: fmt.Errorf("policy sbom.vendor: %w", err)}
 				}
 			}
@@ -521,15 +520,8 @@ func printVerdict(w io.Writer, res *result.Result, files []string) {
 	}
 }
 
-// safeLine keeps text from the delivery from moving the terminal.
-func safeLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return '?'
-		}
-		return r
-	}, s)
-}
+// safeLine keeps text from the delivery from moving or disguising the terminal's text.
+func safeLine(s string) string { return render.Safe(s) }
 
 // acceptExit: PASS 0; FAIL 1, or 2 when it rests only on what could not be decided.
 func acceptExit(res *result.Result) error {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"kensa.dev/kensa/analyzers/worker"
 )
 
 // Exit codes of every command (DESIGN.md, "Exit codes").
@@ -47,6 +49,10 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Errorf(fo
 
 // Run runs kensa with args (without the program name) and returns the exit code.
 func Run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && args[0] == worker.Arg {
+		return worker.Serve()
+	}
+	defer stopWorkers()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRoot(stdout, stderr)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"kensa.dev/kensa/analyzers/inventory"
-	"kensa.dev/kensa/internal/limits"
+	"kensa.dev/kensa/analyzers/worker"
 	"kensa.dev/kensa/internal/render"
 	"kensa.dev/kensa/internal/result"
 	"kensa.dev/kensa/internal/version"
@@ -100,7 +101,7 @@ report goes to standard output (--format); SBOMs are then written only to files 
 			var vendor *sbom.Declared
 			if compare != "" {
 				// Read the vendor's SBOM first: a malformed one fails before the long walk.
-				if vendor, err = sbom.ReadDeclaredFile(compare, limits.Default().FileSize); err != nil {
+				if vendor, err = readDeclared(cmd.Context(), &in, compare); err != nil {
 					return &exitError{code: ExitUndecided, err: fmt.Errorf("--compare: %w", err)}
 				}
 			}
@@ -150,7 +151,7 @@ report goes to standard output (--format); SBOMs are then written only to files 
 				fmt.Fprintf(stderr, "kensa: %d packages, %d executables (%d unaccounted), %d errors\n",
 					s.Syft.Artifacts.Packages.PackageCount(), len(s.Executables), s.UnaccountedCount(), len(inv.Errors))
 				for _, e := range inv.Errors {
-					fmt.Fprintf(stderr, "kensa: error: %s: %s\n", e.Path, e.Error)
+					fmt.Fprintf(stderr, "kensa: error: %s: %s\n", render.Safe(e.Path), render.Safe(e.Error))
 				}
 			}
 			if len(inv.Errors) > 0 {
@@ -218,11 +219,11 @@ version (or by type and name); versions are ordered as their ecosystem orders th
 			for _, c := range changes {
 				switch c.Kind {
 				case sbom.Added:
-					fmt.Fprintf(stdout, "+ %-10s %s %s (%s)\n", c.Kind, c.Name, c.New, c.Type)
+					fmt.Fprintf(stdout, "+ %-10s %s %s (%s)\n", c.Kind, render.Safe(c.Name), render.Safe(c.New), render.Safe(c.Type))
 				case sbom.Removed:
-					fmt.Fprintf(stdout, "- %-10s %s %s (%s)\n", c.Kind, c.Name, c.Old, c.Type)
+					fmt.Fprintf(stdout, "- %-10s %s %s (%s)\n", c.Kind, render.Safe(c.Name), render.Safe(c.Old), render.Safe(c.Type))
 				default:
-					fmt.Fprintf(stdout, "~ %-10s %s %s -> %s (%s)\n", c.Kind, c.Name, c.Old, c.New, c.Type)
+					fmt.Fprintf(stdout, "~ %-10s %s %s -> %s (%s)\n", c.Kind, render.Safe(c.Name), render.Safe(c.Old), render.Safe(c.New), render.Safe(c.Type))
 				}
 			}
 			fmt.Fprintf(stdout, "%d changes\n", len(changes))
@@ -237,8 +238,13 @@ version (or by type and name); versions are ordered as their ecosystem orders th
 // componentsOf reads an SBOM file, or catalogs a target.
 func componentsOf(cmd *cobra.Command, in *inspectFlags, stderr io.Writer, arg string) ([]sbom.Component, error) {
 	if fi, err := os.Stat(arg); err == nil && fi.Mode().IsRegular() {
-		if d, err := sbom.ReadDeclaredFile(arg, limits.Default().FileSize); err == nil {
+		d, err := readDeclared(cmd.Context(), in, arg)
+		var se *worker.StoppedError
+		switch {
+		case err == nil:
 			return d.Components, nil
+		case errors.As(err, &se):
+			return nil, &exitError{code: ExitUndecided, err: fmt.Errorf("%s: %w", arg, err)}
 		}
 	}
 	opts, err := in.options(stderr)

@@ -19,12 +19,13 @@ import (
 
 // inspectFlags are the flags of every command that walks a delivery.
 type inspectFlags struct {
-	limits   []string
-	scope    string
-	platform string
-	jobs     int
-	scratch  string
-	quiet    bool
+	limits    []string
+	scope     string
+	platform  string
+	jobs      int
+	scratch   string
+	quiet     bool
+	isolation string
 }
 
 func (f *inspectFlags) register(cmd *cobra.Command) {
@@ -35,6 +36,7 @@ func (f *inspectFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.jobs, "jobs", 0, "files or layers read at once (default: one per CPU)")
 	fl.StringVar(&f.scratch, "scratch", "", "directory for the private scratch space (default: the system temporary directory)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress or summary on stderr")
+	fl.StringVar(&f.isolation, "isolation", "process", "where files are parsed: process (worker processes under the worker-memory, parse-timeout and parse-cpu limits) or none (in kensa's own process: faster, but a parser that runs out of memory ends the run)")
 }
 
 // options turns the flags into inventory options.
@@ -56,6 +58,17 @@ func (f *inspectFlags) options(stderr io.Writer) (inventory.Options, error) {
 	}
 	if !f.quiet && isTerminal(stderr) {
 		opts.Progress = stderr
+	}
+	switch f.isolation {
+	case "process":
+		pool, err := startWorkers(opts, f.quiet, stderr)
+		if err != nil {
+			return opts, err
+		}
+		opts.Isolate = pool
+	case "none":
+	default:
+		return opts, usagef("--isolation %q: want process or none", f.isolation)
 	}
 	return opts, nil
 }
@@ -161,6 +174,14 @@ Limits (change with --limit NAME=VALUE; sizes take K, M, G, T suffixes):
 	return cmd
 }
 
+// isolationOf names where the files of a walk with opts were parsed.
+func isolationOf(opts inventory.Options) string {
+	if opts.Isolate != nil {
+		return "process"
+	}
+	return "none"
+}
+
 // newResult builds the result document of an inventory.
 func newResult(inv *inventory.Inventory, opts inventory.Options) *result.Result {
 	v, c := version.Get()
@@ -168,6 +189,7 @@ func newResult(inv *inventory.Inventory, opts inventory.Options) *result.Result 
 		SchemaVersion: result.SchemaVersion,
 		Tool:          result.Tool{Name: "kensa", Version: v, Commit: c},
 		Limits:        &opts.Limits,
+		Isolation:     isolationOf(opts),
 		Artifacts:     inv.Artifacts,
 		Findings:      []result.Finding{},
 		Checks:        []result.Check{},

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Limits are the bounds of one run. The zero value is not useful; start from Default.
@@ -63,6 +64,12 @@ type Limits struct {
 	ManifestSize int64 `json:"manifestSize"`
 	// BlobSize bounds one compressed image blob (a layer).
 	BlobSize int64 `json:"blobSize"`
+	// WorkerMemory bounds the memory of one process that parses files (bytes).
+	WorkerMemory int64 `json:"workerMemory"`
+	// ParseTimeout bounds the wall time the analysis of one file may take (seconds).
+	ParseTimeout int64 `json:"parseTimeout"`
+	// ParseCPU bounds the CPU time the analysis of one file may take (seconds).
+	ParseCPU int64 `json:"parseCPU"`
 }
 
 const (
@@ -96,39 +103,54 @@ func Default() Limits {
 		IndexDepth:     4,
 		ManifestSize:   4 * MiB,
 		BlobSize:       8 * GiB,
+		WorkerMemory:   4 * GiB,
+		ParseTimeout:   60,
+		ParseCPU:       60,
 	}
 }
+
+// unit is how a limit's number is read and written.
+type unit int
+
+const (
+	count   unit = iota // a plain number
+	bytes               // a size: 64M, 2G
+	seconds             // a duration: 60s, 10m
+)
 
 // field describes one limit for the command line and the documentation.
 type field struct {
 	name  string
-	bytes bool
+	unit  unit
 	doc   string
 	basis string
 	ptr   func(*Limits) any
 }
 
 var fields = []field{
-	{"file-size", true, "largest single file", "bounds the time one file can take; real installers and images stay below it", func(l *Limits) any { return &l.FileSize }},
-	{"entry-size", true, "largest decompressed archive entry or stream", "syft and stereoscope stop at 2G per entry", func(l *Limits) any { return &l.EntrySize }},
-	{"total-size", true, "decompressed bytes per target, all nesting levels together", "klauspost/compress's 64G default is too high for one delivery", func(l *Limits) any { return &l.TotalSize }},
-	{"ratio", false, "decompressed bytes per compressed byte, once a stream passed ratio-grace", "deflate tops out near 1032:1; real software compresses far less", func(l *Limits) any { return &l.Ratio }},
-	{"ratio-grace", true, "bytes a stream may produce before the ratio applies", "small streams of zeros compress well and are harmless", func(l *Limits) any { return &l.RatioGrace }},
-	{"entries", false, "entries in one archive", "CVE-2021-33196 (zip directory counts)", func(l *Limits) any { return &l.Entries }},
-	{"total-entries", false, "artifacts in one run", "bounds memory: each artifact costs a few hundred bytes", func(l *Limits) any { return &l.TotalEntries }},
-	{"depth", false, "archives nested in archives", "image tar → layer → .deb → data.tar → jar → jar", func(l *Limits) any { return &l.Depth }},
-	{"path-length", false, "bytes in one path", "PATH_MAX", func(l *Limits) any { return &l.PathLength }},
-	{"path-components", false, "components of one path", "stereoscope's directory-depth bound", func(l *Limits) any { return &l.PathComponents }},
-	{"symlink-hops", false, "links followed to resolve one symbolic link", "Linux MAXSYMLINKS", func(l *Limits) any { return &l.SymlinkHops }},
-	{"header-size", true, "one archive header (PAX records, long names, rpm headers)", "Go's archive/tar PAX limit (CVE-2022-2879)", func(l *Limits) any { return &l.HeaderSize }},
-	{"rpm-header", true, "signature and main header of one rpm package", "file lists of large packages", func(l *Limits) any { return &l.RPMHeader }},
-	{"zstd-window", true, "window a zstd frame may ask for", "zstd(1) refuses windows past 128M without --long", func(l *Limits) any { return &l.ZstdWindow }},
-	{"xz-dictionary", true, "dictionary an xz or lzma stream may ask for", "xz -9 uses 64M", func(l *Limits) any { return &l.XZDictionary }},
-	{"spool-memory", true, "entries up to this size are held in memory when random access is needed", "keeps memory bounded while a zip inside a stream is opened", func(l *Limits) any { return &l.SpoolMemory }},
-	{"layers", false, "layers per image manifest, manifests per index", "cosign's maxLayers (CVE-2024-29903)", func(l *Limits) any { return &l.Layers }},
-	{"index-depth", false, "OCI indexes nested in indexes", "image-spec #780: nested indexes", func(l *Limits) any { return &l.IndexDepth }},
-	{"manifest-size", true, "one manifest, index or image config", "ggcr allows 100M; real manifests are a few KiB", func(l *Limits) any { return &l.ManifestSize }},
-	{"blob-size", true, "one compressed image layer", "cosign CVE-2024-29902: unbounded attachments", func(l *Limits) any { return &l.BlobSize }},
+	{"file-size", bytes, "largest single file", "bounds the time one file can take; real installers and images stay below it", func(l *Limits) any { return &l.FileSize }},
+	{"entry-size", bytes, "largest decompressed archive entry or stream", "syft and stereoscope stop at 2G per entry", func(l *Limits) any { return &l.EntrySize }},
+	{"total-size", bytes, "decompressed bytes per target, all nesting levels together", "klauspost/compress's 64G default is too high for one delivery", func(l *Limits) any { return &l.TotalSize }},
+	{"ratio", count, "decompressed bytes per compressed byte, once a stream passed ratio-grace", "deflate tops out near 1032:1; real software compresses far less", func(l *Limits) any { return &l.Ratio }},
+	{"ratio-grace", bytes, "bytes a stream may produce before the ratio applies", "small streams of zeros compress well and are harmless", func(l *Limits) any { return &l.RatioGrace }},
+	{"entries", count, "entries in one archive", "CVE-2021-33196 (zip directory counts)", func(l *Limits) any { return &l.Entries }},
+	{"total-entries", count, "artifacts in one run", "bounds memory: each artifact costs a few hundred bytes", func(l *Limits) any { return &l.TotalEntries }},
+	{"depth", count, "archives nested in archives", "image tar → layer → .deb → data.tar → jar → jar", func(l *Limits) any { return &l.Depth }},
+	{"path-length", count, "bytes in one path", "PATH_MAX", func(l *Limits) any { return &l.PathLength }},
+	{"path-components", count, "components of one path", "stereoscope's directory-depth bound", func(l *Limits) any { return &l.PathComponents }},
+	{"symlink-hops", count, "links followed to resolve one symbolic link", "Linux MAXSYMLINKS", func(l *Limits) any { return &l.SymlinkHops }},
+	{"header-size", bytes, "one archive header (PAX records, long names, rpm headers)", "Go's archive/tar PAX limit (CVE-2022-2879)", func(l *Limits) any { return &l.HeaderSize }},
+	{"rpm-header", bytes, "signature and main header of one rpm package", "file lists of large packages", func(l *Limits) any { return &l.RPMHeader }},
+	{"zstd-window", bytes, "window a zstd frame may ask for", "zstd(1) refuses windows past 128M without --long", func(l *Limits) any { return &l.ZstdWindow }},
+	{"xz-dictionary", bytes, "dictionary an xz or lzma stream may ask for", "xz -9 uses 64M", func(l *Limits) any { return &l.XZDictionary }},
+	{"spool-memory", bytes, "entries up to this size are held in memory when random access is needed", "keeps memory bounded while a zip inside a stream is opened", func(l *Limits) any { return &l.SpoolMemory }},
+	{"layers", count, "layers per image manifest, manifests per index", "cosign's maxLayers (CVE-2024-29903)", func(l *Limits) any { return &l.Layers }},
+	{"index-depth", count, "OCI indexes nested in indexes", "image-spec #780: nested indexes", func(l *Limits) any { return &l.IndexDepth }},
+	{"manifest-size", bytes, "one manifest, index or image config", "ggcr allows 100M; real manifests are a few KiB", func(l *Limits) any { return &l.ManifestSize }},
+	{"blob-size", bytes, "one compressed image layer", "cosign CVE-2024-29902: unbounded attachments", func(l *Limits) any { return &l.BlobSize }},
+	{"worker-memory", bytes, "memory of one process that parses files (ELF, PE, Mach-O, scripts)", "a fatal out-of-memory in a parser must stop one worker, not the run (syft #5187, Go #45599)", func(l *Limits) any { return &l.WorkerMemory }},
+	{"parse-timeout", seconds, "wall time to analyse one file", "hangs in parsers (saferwall #128: relocation blocks of size 0)", func(l *Limits) any { return &l.ParseTimeout }},
+	{"parse-cpu", seconds, "CPU time to analyse one file", "the same hangs on a loaded machine; a real binary takes well under a second", func(l *Limits) any { return &l.ParseCPU }},
 }
 
 // Set changes one limit from its command-line form, NAME=VALUE. Sizes accept the suffixes
@@ -142,7 +164,7 @@ func (l *Limits) Set(assignment string) error {
 		if f.name != name {
 			continue
 		}
-		n, err := parse(value, f.bytes)
+		n, err := parse(value, f.unit)
 		if err != nil {
 			return fmt.Errorf("limit %s: %w", name, err)
 		}
@@ -204,10 +226,24 @@ func (f field) value(l *Limits) string {
 	case *int:
 		v = int64(*p)
 	}
-	if f.bytes {
+	switch f.unit {
+	case bytes:
 		return FormatSize(v)
+	case seconds:
+		return FormatSeconds(v)
 	}
 	return strconv.FormatInt(v, 10)
+}
+
+// FormatSeconds writes n seconds the way Set reads them back: 60s, 10m, 2h.
+func FormatSeconds(n int64) string {
+	switch {
+	case n >= 3600 && n%3600 == 0:
+		return strconv.FormatInt(n/3600, 10) + "h"
+	case n >= 60 && n%60 == 0:
+		return strconv.FormatInt(n/60, 10) + "m"
+	}
+	return strconv.FormatInt(n, 10) + "s"
 }
 
 // HumanSize writes a size for people: "512 B", "1.5 MiB".
@@ -237,10 +273,23 @@ func FormatSize(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
-func parse(s string, bytes bool) (int64, error) {
+func parse(s string, u unit) (int64, error) {
 	s = strings.TrimSpace(s)
+	if u == seconds {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n, nil
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return 0, errors.New("not a duration: " + s + " (write 90s, 10m or 1h)")
+		}
+		if d%time.Second != 0 {
+			return 0, errors.New("not a whole number of seconds: " + s)
+		}
+		return int64(d / time.Second), nil
+	}
 	mult := int64(1)
-	if bytes {
+	if u == bytes {
 		u := strings.ToUpper(s)
 		u = strings.TrimSuffix(strings.TrimSuffix(u, "IB"), "B")
 		if u != "" {
@@ -281,8 +330,15 @@ type Error struct {
 func (e *Error) Error() string {
 	v := strconv.FormatInt(e.Value, 10)
 	for _, f := range fields {
-		if f.name == e.Limit && f.bytes {
-			v = FormatSize(e.Value)
+		if f.name == e.Limit {
+			switch f.unit {
+			case bytes:
+				v = FormatSize(e.Value)
+			case seconds:
+				v = FormatSeconds(e.Value)
+			default:
+				v = strconv.FormatInt(e.Value, 10)
+			}
 		}
 	}
 	return fmt.Sprintf("%s exceeds the %s limit of %s (raise it with --limit %s=N if the input is trusted)", e.What, e.Limit, v, e.Limit)

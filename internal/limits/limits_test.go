@@ -24,6 +24,10 @@ func TestSet(t *testing.T) {
 		{"header-size=100", func() int64 { return l.HeaderSize }, 100},
 		{"depth=10", func() int64 { return int64(l.Depth) }, 10},
 		{"entries=20000", func() int64 { return l.Entries }, 20000},
+		{"worker-memory=512M", func() int64 { return l.WorkerMemory }, 512 * MiB},
+		{"parse-timeout=2m", func() int64 { return l.ParseTimeout }, 120},
+		{"parse-timeout=90", func() int64 { return l.ParseTimeout }, 90},
+		{"parse-cpu=1h", func() int64 { return l.ParseCPU }, 3600},
 	} {
 		if err := l.Set(c.in); err != nil {
 			t.Errorf("Set(%q): %v", c.in, err)
@@ -34,7 +38,7 @@ func TestSet(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"entries", "entries=", "entries=-1", "entries=0", "entries=1M", "nonsense=1",
-		"entry-size=9999999999T", "depth=99999999999", "ratio=1.5"} {
+		"entry-size=9999999999T", "depth=99999999999", "ratio=1.5", "parse-timeout=1.5s", "parse-timeout=soon", "parse-cpu=0s"} {
 		if err := l.Set(bad); err == nil {
 			t.Errorf("Set(%q) accepted", bad)
 		}

@@ -19,12 +19,12 @@ func DiffJSON(w io.Writer, r *diff.Report) error {
 }
 
 func sideLine(s diff.Side) string {
-	line := fmt.Sprintf("%s (%s", safe(s.Input), s.From)
+	line := fmt.Sprintf("%s (%s", safe(s.Input), safe(s.From))
 	if s.Target.Kind != "" {
-		line += ", " + s.Target.Kind
+		line += ", " + safe(s.Target.Kind)
 	}
 	if s.Target.Digest != "" {
-		line += ", " + short(s.Target.Digest)
+		line += ", " + safe(short(s.Target.Digest))
 	}
 	return line + fmt.Sprintf(", %d artifacts)", s.Artifacts)
 }
@@ -51,13 +51,13 @@ func DiffText(w io.Writer, r *diff.Report) error {
 	fmt.Fprintf(ew, "old  %s\nnew  %s\n\n", sideLine(r.Old), sideLine(r.New))
 	fmt.Fprintf(ew, "%s\nrisk: %s\n", countLine(r), riskCounts(r))
 	if r.MinRisk != "" {
-		fmt.Fprintf(ew, "listed: %d changes at or above %s\n", r.Summary.Listed, r.MinRisk)
+		fmt.Fprintf(ew, "listed: %d changes at or above %s\n", r.Summary.Listed, safe(string(r.MinRisk)))
 	}
 	if len(r.Changes) > 0 {
 		fmt.Fprintf(ew, "\nCHANGES (highest risk first)\n")
 	}
 	for _, c := range r.Changes {
-		fmt.Fprintf(ew, "  %3d %-8s %-18s %s\n", c.Risk, c.Level, c.Kind, safe(c.Summary))
+		fmt.Fprintf(ew, "  %3d %-8s %-18s %s\n", c.Risk, safe(string(c.Level)), safe(c.Kind), safe(c.Summary))
 		for _, d := range c.Details {
 			fmt.Fprintf(ew, "                                 %s\n", safe(d))
 		}
@@ -80,7 +80,7 @@ func DiffMarkdown(w io.Writer, r *diff.Report) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "# kensa diff\n\n- old: %s\n- new: %s\n- %s\n- risk: %s\n", md(sideLine(r.Old)), md(sideLine(r.New)), md(countLine(r)), riskCounts(r))
 	if r.MinRisk != "" {
-		fmt.Fprintf(ew, "- listed: %d changes at or above %s\n", r.Summary.Listed, r.MinRisk)
+		fmt.Fprintf(ew, "- listed: %d changes at or above %s\n", r.Summary.Listed, md(string(r.MinRisk)))
 	}
 	if len(r.Changes) > 0 {
 		fmt.Fprintf(ew, "\n## Changes, highest risk first\n\n| risk | level | kind | change | details |\n|---:|---|---|---|---|\n")
@@ -90,7 +90,7 @@ func DiffMarkdown(w io.Writer, r *diff.Report) error {
 		for _, x := range c.Details {
 			d = append(d, md(x))
 		}
-		fmt.Fprintf(ew, "| %d | %s | %s | %s | %s |\n", c.Risk, c.Level, c.Kind, md(c.Summary), strings.Join(d, "<br>"))
+		fmt.Fprintf(ew, "| %d | %s | %s | %s | %s |\n", c.Risk, md(string(c.Level)), md(c.Kind), md(c.Summary), strings.Join(d, "<br>"))
 	}
 	if len(r.NotCompared) > 0 {
 		fmt.Fprintf(ew, "\n## Not compared\n\n")
@@ -115,14 +115,14 @@ ul{margin:0;padding-left:1.2em}code{font-size:12px;word-break:break-all}
 </style></head><body>
 <h1>kensa diff</h1>
 <p>old: <code>{{side .Old}}</code><br>new: <code>{{side .New}}</code></p>
-<p>{{counts .}}<br>risk: {{risk .}}{{if .MinRisk}}<br>listed: {{.Summary.Listed}} changes at or above {{.MinRisk}}{{end}}</p>
+<p>{{counts .}}<br>risk: {{risk .}}{{if .MinRisk}}<br>listed: {{.Summary.Listed}} changes at or above {{safe (printf "%s" .MinRisk)}}{{end}}</p>
 {{if .Changes}}<h2>Changes, highest risk first</h2>
 <table><tr><th>risk</th><th>level</th><th>kind</th><th>change</th><th>details</th></tr>
-{{range .Changes}}<tr><td>{{.Risk}}</td><td class="{{.Level}}">{{.Level}}</td><td>{{.Kind}}</td><td>{{safe .Summary}}</td><td>{{if .Details}}<ul>{{range .Details}}<li>{{safe .}}</li>{{end}}</ul>{{end}}</td></tr>
+{{range .Changes}}<tr><td>{{.Risk}}</td><td class="{{safe (printf "%s" .Level)}}">{{safe (printf "%s" .Level)}}</td><td>{{safe .Kind}}</td><td>{{safe .Summary}}</td><td>{{if .Details}}<ul>{{range .Details}}<li>{{safe .}}</li>{{end}}</ul>{{end}}</td></tr>
 {{end}}</table>{{end}}
-{{if .NotCompared}}<h2>Not compared</h2><ul>{{range .NotCompared}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .NotCompared}}<h2>Not compared</h2><ul>{{range .NotCompared}}<li>{{safe .}}</li>{{end}}</ul>{{end}}
 {{if .Errors}}<h2>Not inspected fully</h2><table><tr><th>kind</th><th>path</th><th>error</th></tr>
-{{range .Errors}}<tr><td>{{.Kind}}</td><td><code>{{safe .Path}}</code></td><td>{{safe .Error}}</td></tr>{{end}}</table>{{end}}
+{{range .Errors}}<tr><td>{{safe .Kind}}</td><td><code>{{safe .Path}}</code></td><td>{{safe .Error}}</td></tr>{{end}}</table>{{end}}
 </body></html>
 `))
 

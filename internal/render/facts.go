@@ -47,10 +47,10 @@ func FactsText(w io.Writer, doc *result.Facts) error {
 				v, err = decodeOrdered(json.NewDecoder(bytes.NewReader(b)))
 			}
 			if err != nil {
-				fmt.Fprintf(ew, "  %s: (cannot show: %v)\n", name, err)
+				fmt.Fprintf(ew, "  %s: (cannot show: %s)\n", safe(name), safe(err.Error()))
 				continue
 			}
-			writeFact(ew, "  "+name, v)
+			writeFact(ew, "  "+safe(name), v)
 		}
 		fmt.Fprintln(ew)
 	}
@@ -60,7 +60,7 @@ func FactsText(w io.Writer, doc *result.Facts) error {
 		fmt.Fprintln(ew)
 	}
 	fmt.Fprintf(ew, "%d artifacts, %d with facts (analyzers: %s), %d errors\n",
-		len(doc.Artifacts), withFacts(doc.Artifacts), strings.Join(doc.Analyzers, ", "), len(doc.Errors))
+		len(doc.Artifacts), withFacts(doc.Artifacts), safe(strings.Join(doc.Analyzers, ", ")), len(doc.Errors))
 	return ew.err
 }
 
@@ -128,7 +128,7 @@ func writeFact(w io.Writer, key string, v any) {
 			return // nothing observed: "urls: occurrences 0, truncated false"
 		}
 		for _, m := range v {
-			writeFact(w, key+"."+m.key, m.value)
+			writeFact(w, key+"."+safe(m.key), m.value)
 		}
 	case []any:
 		if len(v) == 0 {
@@ -221,19 +221,19 @@ func inline(o object) string {
 			for i, e := range x {
 				s[i] = scalar(e)
 			}
-			parts = append(parts, m.key+"=["+strings.Join(s, ", ")+"]")
+			parts = append(parts, safe(m.key)+"=["+strings.Join(s, ", ")+"]")
 		case string:
 			if strings.ContainsAny(x, " \t=\"") {
-				parts = append(parts, m.key+"="+strconv.Quote(truncate(x, textString)))
+				parts = append(parts, safe(m.key)+"="+safe(strconv.Quote(truncate(x, textString))))
 			} else if x != "" {
-				parts = append(parts, m.key+"="+scalar(x))
+				parts = append(parts, safe(m.key)+"="+scalar(x))
 			}
 		case bool:
 			if x {
-				parts = append(parts, m.key)
+				parts = append(parts, safe(m.key))
 			}
 		default:
-			parts = append(parts, m.key+"="+scalar(x))
+			parts = append(parts, safe(m.key)+"="+scalar(x))
 		}
 	}
 	return strings.Join(parts, " ")
@@ -258,5 +258,5 @@ func scalar(v any) string {
 	case float64:
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
-	return fmt.Sprint(v)
+	return safe(fmt.Sprint(v))
 }

@@ -42,11 +42,14 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"upper": strings.ToUpper,
 	"short": short,
 	"say":   sentence,
+	"safe":  safe,
 }).Parse(reportTemplate))
 
 // HTML writes the acceptance report: one self-contained page (no script, no external
 // resource, charts as inline SVG) for the people who sign off, readable on screen and
-// printed. Everything from the delivery goes through html/template's escaping.
+// printed. Everything from the delivery goes through html/template's escaping, and
+// control and format characters in it (which could reorder what a cell shows, or drive a
+// terminal the page is printed on) are shown as escapes.
 func HTML(w io.Writer, res *result.Result, x ReportExtras) error {
 	if x.Lang != Japanese {
 		x.Lang = English

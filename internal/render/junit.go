@@ -43,7 +43,7 @@ func JUnit(w io.Writer, res *result.Result, threshold result.Severity) error {
 	checks := testsuite{Name: "kensa checks"}
 	for _, c := range res.Checks {
 		tc := testcase{Name: safeXML(c.Name + " " + c.Subject), ClassName: safeXML(c.Name)}
-		f := &failure{Message: safeXML(truncate(c.Detail, 200)), Type: c.Status, Text: safeXML(c.Detail)}
+		f := &failure{Message: safeXML(truncate(c.Detail, 200)), Type: safeXML(c.Status), Text: safeXML(c.Detail)}
 		switch c.Status {
 		case result.Fail:
 			tc.Failure = f
@@ -62,27 +62,26 @@ func JUnit(w io.Writer, res *result.Result, threshold result.Severity) error {
 	checks.Tests = len(checks.Cases)
 	findings := testsuite{Name: "kensa findings"}
 	for _, f := range res.Findings {
-		text := f.Message
-		if len(f.Evidence) > 0 {
-			text += "\n" + strings.Join(f.Evidence, "\n")
-		}
+		lines := []string{f.Message}
+		lines = append(lines, f.Evidence...)
+		text := safeLines(lines)
 		tc := testcase{Name: safeXML(f.Rule + " " + f.Path), ClassName: safeXML(f.Rule)}
 		if f.Severity.Rank() >= threshold.Rank() && f.Waiver == nil {
-			tc.Failure = &failure{Message: safeXML(fmt.Sprintf("%s: %s", f.Severity, truncate(f.Message, 200))), Type: string(f.Severity), Text: safeXML(text)}
+			tc.Failure = &failure{Message: safeXML(fmt.Sprintf("%s: %s", f.Severity, truncate(f.Message, 200))), Type: safeXML(string(f.Severity)), Text: text}
 			findings.Failures++
 		} else {
-			tc.SystemOut = safeXML(string(f.Severity) + ": " + text)
+			tc.SystemOut = safeXML(string(f.Severity)) + ": " + text
 		}
 		findings.Cases = append(findings.Cases, tc)
 	}
 	findings.Tests = len(findings.Cases)
 	for _, e := range res.Errors {
 		findings.Cases = append(findings.Cases, testcase{Name: safeXML("inspect " + e.Path), ClassName: "kensa/error",
-			Error: &failure{Message: safeXML(e.Error), Type: e.Kind, Text: safeXML(e.Error)}})
+			Error: &failure{Message: safeXML(e.Error), Type: safeXML(e.Kind), Text: safeXML(e.Error)}})
 		findings.Errors++
 		findings.Tests++
 	}
-	doc := testsuites{Name: "kensa " + res.Target.Input, Suites: []testsuite{checks, findings}}
+	doc := testsuites{Name: "kensa " + safeXML(res.Target.Input), Suites: []testsuite{checks, findings}}
 	ew := &errWriter{w: w}
 	io.WriteString(ew, xml.Header)
 	enc := xml.NewEncoder(ew)
@@ -94,13 +93,16 @@ func JUnit(w io.Writer, res *result.Result, threshold result.Severity) error {
 	return ew.err
 }
 
-// safeXML drops what XML 1.0 cannot carry (control characters, invalid UTF-8); the
-// encoder escapes the rest.
-func safeXML(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r != 0xfffe && r != 0xffff && r != 0xfffd) {
-			return r
-		}
-		return '\ufffd'
-	}, strings.ToValidUTF8(s, "\ufffd"))
+// safeXML makes one line of text from a delivery fit for XML 1.0 and for the logs and
+// pages CI systems show it in: control and format characters and invalid UTF-8 become
+// visible escapes (see safe), which XML can carry; the encoder escapes markup.
+func safeXML(s string) string { return safe(s) }
+
+// safeLines makes each line safe and joins them with newlines.
+func safeLines(lines []string) string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = safe(l)
+	}
+	return strings.Join(out, "\n")
 }

@@ -1,9 +1,11 @@
 package render
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 
 	"kensa.dev/kensa/internal/result"
@@ -131,17 +133,62 @@ var securitySeverity = map[result.Severity]string{
 
 // artifactURI writes a kensa path as a relative URI reference: each element
 // percent-encoded, "/" kept, and the "!" between an archive and its member kept as the
-// separator it is (RFC 3986 allows it in a path).
+// separator it is (RFC 3986 allows it in a path). Nothing in a name can make the
+// reference absolute or point elsewhere: ":" is encoded (so "javascript:…" is no
+// scheme), "." and ".." elements are encoded (so they do not climb), and a leading "/"
+// gets a "." before it (so "//host/…" is no authority).
 func artifactURI(p string) string {
 	parts := strings.Split(p, "/")
 	for i, part := range parts {
 		members := strings.Split(part, "!")
 		for j, m := range members {
-			members[j] = url.PathEscape(m)
+			switch m {
+			case ".":
+				members[j] = "%2E"
+			case "..":
+				members[j] = "%2E%2E"
+			default:
+				members[j] = strings.ReplaceAll(url.PathEscape(m), ":", "%3A")
+			}
 		}
 		parts[i] = strings.Join(members, "!")
 	}
-	return strings.Join(parts, "/")
+	u := strings.Join(parts, "/")
+	if strings.HasPrefix(u, "/") {
+		u = "." + u
+	}
+	return u
+}
+
+// sarifMessage makes text from a delivery a SARIF plain text message that shows as it
+// is: control and format characters become visible escapes (see safe); "[" and "]" are
+// escaped with a backslash, and so is a backslash before one of them, so that no
+// embedded link ("[text](javascript:…)", SARIF 2.1.0 §3.11.6) can be formed; "{" and "}"
+// are doubled, as §3.11.5 requires of every message string.
+func sarifMessage(s string) string {
+	s = safe(s)
+	if !strings.ContainsAny(s, "[]{}") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '[', ']':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\\':
+			if i+1 < len(s) && strings.IndexByte(`\[]`, s[i+1]) >= 0 {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(c)
+		case '{', '}':
+			b.WriteByte(c)
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // SARIF writes res as a SARIF 2.1.0 log, with the rules that ran as the tool's rule
@@ -155,17 +202,17 @@ func SARIF(w io.Writer, res *result.Result, rules []RuleInfo) error {
 		index[r.ID] = len(driver.Rules)
 		props := map[string]any{"security-severity": securitySeverity[r.Severity], "severity": string(r.Severity)}
 		if len(r.References) > 0 {
-			props["tags"] = append([]string{"security"}, r.References...)
+			props["tags"] = uniq(append([]string{"security"}, r.References...)) // a set in SARIF
 		}
 		driver.Rules = append(driver.Rules, sarifRule{
-			ID: r.ID, Name: r.ID, ShortDescription: sarifText{r.Title}, FullDescription: sarifText{strings.TrimSpace(r.Description)},
+			ID: r.ID, Name: r.ID, ShortDescription: sarifText{sarifMessage(cmp.Or(r.Title, r.ID))}, FullDescription: sarifText{sarifMessage(cmp.Or(strings.TrimSpace(r.Description), r.Title, r.ID))},
 			DefaultConfiguration: sarifConfig{sarifLevel(r.Severity)}, Properties: props,
 		})
 	}
 	run := sarifRun{Tool: sarifTool{driver}, Results: []sarifResult{}}
 	inv := sarifInvocation{ExecutionSuccessful: len(res.Errors) == 0}
 	for _, e := range res.Errors {
-		n := sarifNotification{Level: "error", Message: sarifText{e.Error}, Props: map[string]any{"kind": e.Kind}}
+		n := sarifNotification{Level: "error", Message: sarifText{sarifMessage(cmp.Or(e.Error, e.Kind, "not inspected"))}, Props: map[string]any{"kind": e.Kind}}
 		if e.Path != "" {
 			n.Locations = []sarifLocation{{Physical: &sarifPhysical{ArtifactLocation: sarifArtifactLocation{artifactURI(e.Path)}}}}
 		}
@@ -176,8 +223,13 @@ func SARIF(w io.Writer, res *result.Result, rules []RuleInfo) error {
 	for _, f := range res.Findings {
 		withFindings[f.Path] = true
 	}
-	for _, a := range res.Artifacts {
+	// Each path once (the artifacts of a run are a set): the file in the final image
+	// before one a later layer hid.
+	arts := slices.Clone(res.Artifacts)
+	slices.SortStableFunc(arts, func(x, y result.Artifact) int { return cmp.Compare(x.Hidden, y.Hidden) })
+	for _, a := range arts {
 		if withFindings[a.Path] {
+			withFindings[a.Path] = false
 			art := sarifArtifact{Location: sarifArtifactLocation{artifactURI(a.Path)}, Length: a.Size}
 			if d, ok := strings.CutPrefix(a.Digest, "sha256:"); ok {
 				art.Hashes = map[string]string{"sha-256": d}
@@ -195,10 +247,10 @@ func SARIF(w io.Writer, res *result.Result, rules []RuleInfo) error {
 			m := f.Matches[0]
 			loc.Physical.Region = &sarifRegion{ByteOffset: m.Offset, ByteLength: m.Length}
 			if m.Section != "" {
-				loc.Logical = []sarifLogical{{Name: m.Section, FullyQualifiedName: f.Path + "#" + m.Section, Kind: "section"}}
+				loc.Logical = []sarifLogical{{Name: safe(m.Section), FullyQualifiedName: safe(f.Path + "#" + m.Section), Kind: "section"}}
 			}
 		}
-		r := sarifResult{RuleID: f.Rule, RuleIndex: i, Level: sarifLevel(f.Severity), Message: sarifText{f.Message}, Locations: []sarifLocation{loc}}
+		r := sarifResult{RuleID: f.Rule, RuleIndex: i, Level: sarifLevel(f.Severity), Message: sarifText{sarifMessage(cmp.Or(f.Message, f.Rule, "finding"))}, Locations: []sarifLocation{loc}}
 		r.Properties = map[string]any{"severity": string(f.Severity)}
 		if len(f.Evidence) > 0 {
 			r.Properties["evidence"] = f.Evidence
@@ -208,4 +260,17 @@ func SARIF(w io.Writer, res *result.Result, rules []RuleInfo) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+// uniq returns the distinct strings of l in their first order.
+func uniq(l []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range l {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }

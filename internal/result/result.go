@@ -25,13 +25,16 @@ type Result struct {
 	Targets []Target `json:"targets,omitempty"`
 	// Scope is the image view that was listed: "squashed" (the final filesystem) or
 	// "all-layers" (also files a later layer deleted or overwrote).
-	Scope     string         `json:"scope,omitempty"`
-	Limits    *limits.Limits `json:"limits,omitempty"`
-	Summary   Summary        `json:"summary"`
-	Artifacts []Artifact     `json:"artifacts"`
-	Findings  []Finding      `json:"findings"`
-	Checks    []Check        `json:"checks"`
-	Errors    []Error        `json:"errors"`
+	Scope  string         `json:"scope,omitempty"`
+	Limits *limits.Limits `json:"limits,omitempty"`
+	// Isolation is where the files were parsed: "process" (worker processes under the
+	// worker-memory, parse-timeout and parse-cpu limits) or "none" (kensa's own process).
+	Isolation string     `json:"isolation,omitempty"`
+	Summary   Summary    `json:"summary"`
+	Artifacts []Artifact `json:"artifacts"`
+	Findings  []Finding  `json:"findings"`
+	Checks    []Check    `json:"checks"`
+	Errors    []Error    `json:"errors"`
 	// Verdict is set by `kensa accept` only: "pass" or "fail".
 	Verdict string `json:"verdict,omitempty"`
 	// Reasons say why the verdict is FAIL, one per failed check, finding at or above the
