@@ -88,6 +88,10 @@ type Input struct {
 	// Hits are the pattern matches, keyed by PatternID. When nil, they are taken from
 	// Facts[MatchesName], where MatchAnalyzer leaves them.
 	Hits map[string]Hits
+	// Failed names the analyzers that wanted the artifact but could not read it (their
+	// errors are in the result). Rules reading their facts are not evaluated on it: its
+	// facts are unknown, not zero, and the file is reported as not fully inspected.
+	Failed map[string]bool
 }
 
 // PatternID names a rule's pattern in the set of every pattern of every rule.
@@ -110,6 +114,19 @@ type compiled struct {
 	ast      *celast.AST
 	patterns []string // sorted names
 	formats  map[string]bool
+}
+
+// readsFailed reports whether the rule reads the facts of an analyzer in failed.
+func (c *compiled) readsFailed(failed map[string]bool) bool {
+	if len(failed) == 0 {
+		return false
+	}
+	for _, r := range c.ast.ReferenceMap() {
+		if r.Value == nil && failed[r.Name] {
+			return true
+		}
+	}
+	return false
 }
 
 // Compile prepares the rules of packs for evaluation, with the facts types of list. The
@@ -336,7 +353,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) ([]result.Finding, []e
 			errs = append(errs, ctx.Err())
 			break
 		}
-		if !c.applies(in.Artifact.Format) {
+		if !c.applies(in.Artifact.Format) || c.readsFailed(in.Failed) {
 			continue
 		}
 		f, err := e.evaluate(ctx, c, in)

@@ -267,3 +267,34 @@ tests: [{fixture: a, match: true}, {fixture: b, match: false}]
 		t.Fatalf("want the pattern's position, got %v", err)
 	}
 }
+
+// TestFailedAnalyzerNotJudged: a rule that reads the facts of an analyzer that failed on
+// the file is not evaluated there: its facts are unknown, not zero (a PE file whose parse
+// was stopped is not "a PE without ASLR").
+func TestFailedAnalyzerNotJudged(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(dir+"/nopie.yaml", []byte(`id: x/no-pie
+title: t
+severity: low
+description: d
+applies_to: [elf]
+condition: "!demo.pie"
+tests: [{fixture: a, match: true}, {fixture: b, match: false}]
+`), 0o644)
+	p, err := LoadPack(os.DirFS(dir), ".", "nopie", []string{"demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Compile([]*Pack{p}, demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if fs, _ := e.Evaluate(ctx, &Input{Artifact: Artifact{Format: "elf"}, Facts: map[string]any{"demo": &DemoFacts{}}}); len(fs) != 1 {
+		t.Fatalf("the rule does not fire on its own facts: %+v", fs)
+	}
+	failed := &Input{Artifact: Artifact{Format: "elf"}, Facts: map[string]any{"demo": nil}, Failed: map[string]bool{"demo": true}}
+	if fs, errs := e.Evaluate(ctx, failed); len(fs) != 0 || len(errs) != 0 {
+		t.Errorf("judged on the zero facts of a failed analyzer: %+v %v", fs, errs)
+	}
+}

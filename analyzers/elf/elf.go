@@ -70,6 +70,14 @@ const (
 	// times the file size (sections may overlap, and a hostile file can make thousands of
 	// them cover the whole file).
 	maxEntropyReadFactor = 2
+	// maxDecompressedSection is the largest uncompressed size a compressed section
+	// (SHF_COMPRESSED) may declare without being reported. The analyzer decompresses no
+	// section; a tool that does would allocate what the section declares.
+	maxDecompressedSection = 128 << 20
+	// maxCodeGapBytes bounds the bytes read to look for code outside every section, and
+	// maxCodeGapSteps the section spans visited for it.
+	maxCodeGapBytes = 16 << 20
+	maxCodeGapSteps = 1 << 20
 )
 
 // New returns the elf analyzer.
@@ -603,6 +611,9 @@ func (s *state) sections() {
 		if !inFile {
 			s.anomaly("section %d (%s) extends past the end of the file", i, sec.Name)
 		}
+		if sec.Flags&elf.SHF_COMPRESSED != 0 && sec.Size > maxDecompressedSection {
+			s.compressedSize(i, sec)
+		}
 		if i >= maxSections {
 			continue
 		}
@@ -626,6 +637,119 @@ func (s *state) sections() {
 		s.anomaly("no section header table")
 	}
 	s.overlaps()
+	s.uncoveredCode()
+}
+
+// compressedSize reports a compressed section whose declared uncompressed size
+// (ch_size of its compression header, which debug/elf reports as the section's Size)
+// exceeds maxDecompressedSection.
+func (s *state) compressedSize(i int, sec *elf.Section) {
+	kind := "unknown compression"
+	if b, err := s.read(sec.Offset, 4, 4); err == nil {
+		switch elf.CompressionType(s.bo.Uint32(b)) {
+		case elf.COMPRESS_ZLIB:
+			kind = "zlib"
+		case elf.COMPRESS_ZSTD:
+			kind = "zstd"
+		}
+	}
+	s.anomaly("section %d (%s) declares %d bytes when decompressed (%s), more than %d MiB; not decompressed",
+		i, sec.Name, sec.Size, kind, maxDecompressedSection>>20)
+}
+
+// uncoveredCode reports bytes of executable PT_LOAD segments that lie in no section and
+// are not all zero: code the loader maps but that tools which read sections (objdump -d,
+// disassemblers) do not show. The ELF header and the program header table, which the
+// first segment often maps, count as covered.
+func (s *state) uncoveredCode() {
+	f := s.f
+	if len(f.Sections) == 0 {
+		return // reported as "no section header table"
+	}
+	type span struct{ off, end uint64 }
+	var covered []span
+	for _, sec := range f.Sections {
+		if sec.Type == elf.SHT_NOBITS || sec.Type == elf.SHT_NULL || sec.FileSize == 0 || !s.inFile(sec.Offset, sec.FileSize) {
+			continue
+		}
+		covered = append(covered, span{sec.Offset, sec.Offset + sec.FileSize})
+	}
+	// The ELF header, the program header table and the section header table (which the
+	// Go linker places in the first, executable segment).
+	ehsize, phoff, phsize, shoff, shsize := uint64(52), uint64(0), uint64(0), uint64(0), uint64(0)
+	hdr := make([]byte, 64)
+	if n, _ := s.r.ReadAt(hdr, 0); s.is64 && n >= 64 {
+		ehsize, phoff, phsize = 64, s.bo.Uint64(hdr[32:]), uint64(s.bo.Uint16(hdr[54:]))*uint64(len(f.Progs))
+		shoff, shsize = s.bo.Uint64(hdr[40:]), uint64(s.bo.Uint16(hdr[58:]))*uint64(len(f.Sections))
+	} else if !s.is64 && n >= 52 {
+		phoff, phsize = uint64(s.bo.Uint32(hdr[28:])), uint64(s.bo.Uint16(hdr[42:]))*uint64(len(f.Progs))
+		shoff, shsize = uint64(s.bo.Uint32(hdr[32:])), uint64(s.bo.Uint16(hdr[46:]))*uint64(len(f.Sections))
+	}
+	covered = append(covered, span{0, ehsize})
+	for _, t := range []span{{phoff, phoff + phsize}, {shoff, shoff + shsize}} {
+		if t.end > t.off {
+			covered = append(covered, t)
+		}
+	}
+	// Merged into disjoint spans in file order.
+	sort.Slice(covered, func(i, j int) bool { return covered[i].off < covered[j].off })
+	merged := covered[:0]
+	for _, c := range covered {
+		if k := len(merged) - 1; k >= 0 && c.off <= merged[k].end {
+			merged[k].end = max(merged[k].end, c.end)
+		} else {
+			merged = append(merged, c)
+		}
+	}
+	budget, steps := int64(maxCodeGapBytes), maxCodeGapSteps
+	var buf []byte
+	// nonZero reports whether [lo, hi) holds a byte other than 0, reading at most budget.
+	nonZero := func(lo, hi uint64) bool {
+		for lo < hi && budget > 0 {
+			n := min(hi-lo, 64<<10, uint64(budget))
+			if buf == nil {
+				buf = make([]byte, 64<<10)
+			}
+			b := buf[:n]
+			m, _ := s.r.ReadAt(b, int64(lo))
+			budget -= int64(n)
+			for _, c := range b[:m] {
+				if c != 0 {
+					return true
+				}
+			}
+			lo += n
+		}
+		return false
+	}
+	for i, p := range f.Progs {
+		if p.Type != elf.PT_LOAD || p.Flags&elf.PF_X == 0 || p.Filesz == 0 || !s.inFile(p.Off, p.Filesz) {
+			continue
+		}
+		var gaps, size, first uint64
+		gap := func(lo, hi uint64) {
+			if hi > lo && nonZero(lo, hi) {
+				if gaps == 0 {
+					first = lo
+				}
+				gaps++
+				size += hi - lo
+			}
+		}
+		pos, end := p.Off, p.Off+p.Filesz
+		for k := sort.Search(len(merged), func(k int) bool { return merged[k].end > pos }); k < len(merged) && merged[k].off < end && steps > 0; k++ {
+			steps--
+			gap(pos, merged[k].off)
+			pos = max(pos, merged[k].end)
+		}
+		if pos < end {
+			gap(pos, end)
+		}
+		if gaps > 0 {
+			s.anomaly("executable segment %d maps %d bytes that no section covers (%d ranges, the first at offset 0x%x)",
+				i, size, gaps, first)
+		}
+	}
 }
 
 // overlaps reports sections whose file bytes overlap.

@@ -50,6 +50,14 @@ func (w *walker) analyze(ctx context.Context, n *node, a *analyzers.Artifact, ra
 			}
 			n.Facts[o.Analyzer] = o.Facts
 		}
+		if o.Err != nil && o.Facts == nil {
+			// The analyzer wanted the file and could not read it: its facts are unknown.
+			// A nil entry says so to the rules, which then do not judge on zero facts.
+			if n.Facts == nil {
+				n.Facts = map[string]any{}
+			}
+			n.Facts[o.Analyzer] = nil
+		}
 		if o.Err != nil {
 			err := o.Err
 			if !strings.HasPrefix(err.Error(), o.Analyzer+":") {

@@ -175,10 +175,26 @@ type image struct {
 	// entropyBudget is how many more bytes entropy may read.
 	entropyBudget int64
 	entropySpent  bool
+	// malformed is the first structural error that the loader and LLVM's Mach-O reader
+	// reject the image for (see invalid).
+	malformed error
+	// badName is set once a symbol names an offset past the string table.
+	badName bool
 }
 
 func (im *image) anomaly(format string, args ...any) {
 	im.arch.Anomalies = appendAnomaly(im.arch.Anomalies, fmt.Sprintf(format, args...))
+}
+
+// invalid reports a structural error of the image (a table or segment that lies outside
+// it, a symbol range or string index past its table): an anomaly, and an error for the
+// image, so that the facts gathered around it are not taken for a complete reading.
+func (im *image) invalid(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	im.arch.Anomalies = appendAnomaly(im.arch.Anomalies, msg)
+	if im.malformed == nil {
+		im.malformed = fmt.Errorf("malformed image: %s", msg)
+	}
 }
 
 // analyzeImage analyses the Mach-O image of size bytes in r; base is its offset in the
@@ -254,6 +270,9 @@ func analyzeImage(r io.ReaderAt, base, size int64) (Architecture, error) {
 		im.segments(f)
 	}
 	im.symbols()
+	if im.malformed != nil {
+		errs = append(errs, im.malformed)
+	}
 	return arch, errors.Join(errs...)
 }
 
@@ -324,7 +343,9 @@ func (im *image) hideSymbols(cmds []byte, ncmds uint32) []byte {
 		case cmd == 0x2 && len(c) >= 24 && im.symtab == nil:
 			im.symtab = &symtabCmd{symoff: im.bo.Uint32(c[8:]), nsyms: im.bo.Uint32(c[12:]), stroff: im.bo.Uint32(c[16:]), strsize: im.bo.Uint32(c[20:])}
 		case cmd == 0xb && len(c) >= 32 && im.dysymtab == nil:
-			im.dysymtab = &dysymtabCmd{iundefsym: im.bo.Uint32(c[24:]), nundefsym: im.bo.Uint32(c[28:])}
+			im.dysymtab = &dysymtabCmd{ilocalsym: im.bo.Uint32(c[8:]), nlocalsym: im.bo.Uint32(c[12:]),
+				iextdefsym: im.bo.Uint32(c[16:]), nextdefsym: im.bo.Uint32(c[20:]),
+				iundefsym: im.bo.Uint32(c[24:]), nundefsym: im.bo.Uint32(c[28:])}
 		}
 		if cmd == 0x2 || cmd == 0xb {
 			im.bo.PutUint32(patched[off:], 0x7fff0000|cmd) // an unknown command
@@ -362,7 +383,7 @@ func (im *image) loadCommands(cmds []byte, ncmds uint32, hdrSize int64) error {
 		}
 		off := bo.Uint32(c[at:])
 		if off < uint32(at+4) || off >= uint32(len(c)) {
-			im.anomaly("load command %d (%s) string offset %d lies outside the command", i, what, off)
+			im.invalid("load command %d (%s) string offset %d lies outside the command", i, what, off)
 			return "", false
 		}
 		return cstring(c[off:min(len(c), int(off)+maxStringBytes)]), true
@@ -417,7 +438,7 @@ func (im *image) loadCommands(cmds []byte, ncmds uint32, hdrSize int64) error {
 				return
 			}
 			if arch.UUID != "" {
-				im.anomaly("more than one lc_uuid")
+				im.invalid("more than one lc_uuid")
 				return
 			}
 			u := c[8:24]
@@ -491,7 +512,7 @@ func (im *image) segments(f *dmacho.File) {
 		seg := Segment{Name: cstring([]byte(s.Name)), Addr: s.Addr, VMSize: s.Memsz, FileOffset: s.Offset, FileSize: s.Filesz,
 			MaxProt: protString(s.Maxprot), InitProt: protString(s.Prot)}
 		if s.Offset > uint64(im.size) || s.Filesz > uint64(im.size)-s.Offset {
-			im.anomaly("segment %s (offset %d, size %d) extends past the end of the image", seg.Name, s.Offset, s.Filesz)
+			im.invalid("segment %s (offset %d, size %d) extends past the end of the image", seg.Name, s.Offset, s.Filesz)
 		} else {
 			seg.Entropy = im.entropy(int64(s.Offset), int64(s.Filesz))
 		}
@@ -513,7 +534,7 @@ func (im *image) segments(f *dmacho.File) {
 			Offset: sh.Offset, Type: sectionTypeName(sh.Flags)}
 		if !zeroFill(sh.Flags) && sh.Size > 0 {
 			if uint64(sh.Offset) > uint64(im.size) || sh.Size > uint64(im.size)-uint64(sh.Offset) {
-				im.anomaly("section %s,%s (offset %d, size %d) extends past the end of the image", sec.Segment, sec.Name, sh.Offset, sh.Size)
+				im.invalid("section %s,%s (offset %d, size %d) extends past the end of the image", sec.Segment, sec.Name, sh.Offset, sh.Size)
 			} else {
 				sec.Entropy = im.entropy(int64(sh.Offset), int64(sh.Size))
 			}
@@ -574,7 +595,9 @@ func (im *image) entropy(off, n int64) float64 {
 // uses.
 type symtabCmd struct{ symoff, nsyms, stroff, strsize uint32 }
 
-type dysymtabCmd struct{ iundefsym, nundefsym uint32 }
+type dysymtabCmd struct {
+	ilocalsym, nlocalsym, iextdefsym, nextdefsym, iundefsym, nundefsym uint32
+}
 
 // symbols reports the undefined external symbols: the LC_DYSYMTAB undefined range when
 // present, else every undefined external symbol. Entries and names are read one by one;
@@ -590,16 +613,25 @@ func (im *image) symbols() {
 	}
 	nsyms := int64(st.nsyms)
 	if int64(st.symoff) > im.size || nsyms > (im.size-int64(st.symoff))/entSize {
-		im.anomaly("symbol table (%d entries at offset %d) extends past the end of the image", st.nsyms, st.symoff)
+		im.invalid("symbol table (%d entries at offset %d) extends past the end of the image", st.nsyms, st.symoff)
 		nsyms = max(0, (im.size-int64(st.symoff))/entSize)
 	}
 	if int64(st.stroff) > im.size || int64(st.strsize) > im.size-int64(st.stroff) {
-		im.anomaly("string table (%d bytes at offset %d) extends past the end of the image", st.strsize, st.stroff)
+		im.invalid("string table (%d bytes at offset %d) extends past the end of the image", st.strsize, st.stroff)
 	}
 	lo, hi, all := int64(0), nsyms, true
 	if dt := im.dysymtab; dt != nil {
-		if int64(dt.iundefsym) > nsyms || int64(dt.nundefsym) > nsyms-int64(dt.iundefsym) {
-			im.anomaly("dynamic symbol table's undefined range (%d+%d) exceeds the symbol table (%d entries)", dt.iundefsym, dt.nundefsym, st.nsyms)
+		bad := false
+		for _, r := range []struct {
+			what        string
+			first, more uint32
+		}{{"local", dt.ilocalsym, dt.nlocalsym}, {"external", dt.iextdefsym, dt.nextdefsym}, {"undefined", dt.iundefsym, dt.nundefsym}} {
+			if int64(r.first) > nsyms || int64(r.more) > nsyms-int64(r.first) {
+				im.invalid("dynamic symbol table's %s range (%d+%d) exceeds the symbol table (%d entries)", r.what, r.first, r.more, st.nsyms)
+				bad = bad || r.what == "undefined"
+			}
+		}
+		if bad {
 			return
 		}
 		lo, hi, all = int64(dt.iundefsym), int64(dt.iundefsym)+int64(dt.nundefsym), false
@@ -631,6 +663,10 @@ func (im *image) symbols() {
 func (im *image) symbolName(strx uint32) string {
 	st := im.symtab
 	if strx >= st.strsize {
+		if !im.badName {
+			im.badName = true
+			im.invalid("a symbol's name offset %d lies past the string table (%d bytes)", strx, st.strsize)
+		}
 		return ""
 	}
 	off := int64(st.stroff) + int64(strx)

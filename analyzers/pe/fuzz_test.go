@@ -1,6 +1,7 @@
 package pe
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"strings"
@@ -9,7 +10,7 @@ import (
 
 // FuzzAnalyze feeds mutated PE files to Analyze. A panic in this package's own code (as
 // opposed to one in the parser, which Analyze reports as a malformed file) fails, as do
-// facts that break the caps or the JSON encoding.
+// facts that break the caps or the JSON encoding, and two runs that differ.
 func FuzzAnalyze(f *testing.F) {
 	fx := getFixtures(f)
 	for _, p := range []string{fx.exe, fx.dll, fx.signed, fx.timestamped, fx.nested, fx.padded} {
@@ -26,6 +27,12 @@ func FuzzAnalyze(f *testing.F) {
 		facts, err := analyzeBytes(b)
 		if err != nil && strings.Contains(err.Error(), "internal error") {
 			t.Fatal(err)
+		}
+		again, err2 := analyzeBytes(b)
+		j1, _ := json.Marshal(facts)
+		j2, _ := json.Marshal(again)
+		if !bytes.Equal(j1, j2) || (err == nil) != (err2 == nil) || err != nil && err.Error() != err2.Error() {
+			t.Fatalf("two runs differ: %v and %v", err, err2)
 		}
 		if facts == nil {
 			return

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -194,7 +195,9 @@ func analyze(ctx context.Context, data []byte, f *Facts) error {
 	}
 	hdr(p, f)
 	sections(data, p, f)
-	tables(data, p, f)
+	if err := tables(data, p, f); err != nil {
+		errs = append(errs, err)
+	}
 	rich(p, f)
 	dotnet(p, f)
 	if err := ctx.Err(); err != nil {
@@ -324,13 +327,14 @@ func clamp(off, n, size int64) (int64, int64) {
 	return off, end
 }
 
-// tables reads the import, delay-import, export and TLS directories.
-func tables(data []byte, p *sw.File, f *Facts) {
+// tables reads the import, delay-import, export and TLS directories. It returns an
+// error for an import table the loader could not bind.
+func tables(data []byte, p *sw.File, f *Facts) error {
 	f.Imports = []string{}
 	f.ImportedDLLs = []string{}
 	o, ok := optional(p)
 	if !ok {
-		return
+		return nil
 	}
 	r := newRVAReader(data, p, o)
 	dir := func(i int) (sw.DataDirectory, bool) {
@@ -339,8 +343,11 @@ func tables(data []byte, p *sw.File, f *Facts) {
 		}
 		return o.dirs[i], true
 	}
+	var err error
 	if d, ok := dir(1); ok {
-		f.ImpHash = imphash(readImports(r, d, f))
+		var list []importEntry
+		list, err = readImports(r, d, f)
+		f.ImpHash = imphash(list)
 	}
 	if d, ok := dir(13); ok {
 		readDelayImports(r, d, f)
@@ -357,6 +364,7 @@ func tables(data []byte, p *sw.File, f *Facts) {
 	if d, ok := dir(2); ok {
 		f.Version = versionResource(r, d)
 	}
+	return err
 }
 
 // importEntry is one import as imphash sees it.
@@ -545,6 +553,17 @@ func anomalies(data []byte, p *sw.File, f *Facts, certStart, certEnd int64) {
 	if f.Authenticode.TrailingBytes > 0 {
 		add("certificate table holds %d non-zero bytes outside any signature", f.Authenticode.TrailingBytes)
 	}
+	strtab := coffStringTable(data, p)
+	for _, h := range hdrs {
+		if name := cleanName(h.Name[:]); len(name) > 1 && name[0] == '/' {
+			if n, err := strconv.ParseUint(name[1:], 10, 32); err != nil || n < 4 || n >= strtab {
+				add("section name %s refers to no entry of the COFF string table (%d bytes); it is reported as written", name, strtab)
+			}
+		}
+	}
+	if at, ok := zipEnd(data); ok {
+		add("the file is also a zip archive (end of central directory at offset %d): a self-extracting archive or a polyglot, whose entries are not part of these facts", at)
+	}
 	if f.Checksum.Stored != 0 && !f.Checksum.Valid {
 		add("stored checksum 0x%08x differs from the computed 0x%08x", f.Checksum.Stored, f.Checksum.Computed)
 	}
@@ -560,6 +579,33 @@ func anomalies(data []byte, p *sw.File, f *Facts, certStart, certEnd int64) {
 			add("%s", strings.ToValidUTF8(s, "\uFFFD"))
 		}
 	}
+}
+
+// coffStringTable returns the length of the COFF string table (its length field
+// included), 0 when the file has none. Long section names ("/4") refer into it.
+func coffStringTable(data []byte, p *sw.File) uint64 {
+	fh := p.NtHeader.FileHeader
+	if fh.PointerToSymbolTable == 0 {
+		return 0
+	}
+	off := uint64(fh.PointerToSymbolTable) + 18*uint64(fh.NumberOfSymbols)
+	if off+4 > uint64(len(data)) {
+		return 0
+	}
+	n := uint64(binary.LittleEndian.Uint32(data[off:]))
+	return min(n, uint64(len(data))-off)
+}
+
+// zipEnd finds a zip end-of-central-directory record whose comment ends the file, where
+// zip readers look for it, and returns its offset.
+func zipEnd(data []byte) (int64, bool) {
+	const recLen, maxComment = 22, 0xffff
+	for i := len(data) - recLen; i >= 0 && i >= len(data)-recLen-maxComment; i-- {
+		if string(data[i:i+4]) == "PK\x05\x06" && i+recLen+int(binary.LittleEndian.Uint16(data[i+20:])) == len(data) {
+			return int64(i), true
+		}
+	}
+	return 0, false
 }
 
 func overlaps(a, an, b, bn uint32) bool {

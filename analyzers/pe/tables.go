@@ -137,9 +137,11 @@ func (r *rvaReader) importTable(dll string, rva uint32, budget int) (names []str
 	}
 }
 
-// readImports reads the import directory.
-func readImports(r *rvaReader, dir sw.DataDirectory, f *Facts) []importEntry {
+// readImports reads the import directory. A descriptor whose DLL name or function
+// table lies outside the file (which the loader cannot bind) is an anomaly and an error.
+func readImports(r *rvaReader, dir sw.DataDirectory, f *Facts) ([]importEntry, error) {
 	var all []importEntry
+	var bad error
 	seen := map[string]bool{}
 	for i := uint32(0); i < maxImportDLLs; i++ {
 		d, ok := r.bytes(dir.VirtualAddress+20*i, 20)
@@ -147,8 +149,24 @@ func readImports(r *rvaReader, dir sw.DataDirectory, f *Facts) []importEntry {
 			break
 		}
 		oft := binary.LittleEndian.Uint32(d)
-		name, _ := r.cstr(binary.LittleEndian.Uint32(d[12:]))
+		nameRVA := binary.LittleEndian.Uint32(d[12:])
+		name, nameOK := r.cstr(nameRVA)
 		ft := binary.LittleEndian.Uint32(d[16:])
+		for _, t := range []struct {
+			what string
+			rva  uint32
+			ok   bool
+		}{{"DLL name", nameRVA, nameOK}, {"lookup table", oft, oft == 0 || r.readable(oft)}, {"address table", ft, r.readable(ft)}} {
+			if !t.ok {
+				msg := fmt.Sprintf("import descriptor %d (%q) has its %s at RVA 0x%x, outside the file", i, name, t.what, t.rva)
+				if len(f.Anomalies) < maxAnomalies {
+					f.Anomalies = append(f.Anomalies, msg)
+				}
+				if bad == nil {
+					bad = fmt.Errorf("pe: %s: the loader cannot bind these imports", msg)
+				}
+			}
+		}
 		if !seen[name] {
 			seen[name] = true
 			f.ImportedDLLs = append(f.ImportedDLLs, name)
@@ -165,7 +183,13 @@ func readImports(r *rvaReader, dir sw.DataDirectory, f *Facts) []importEntry {
 			break
 		}
 	}
-	return all
+	return all, bad
+}
+
+// readable reports whether a byte of the file backs rva.
+func (r *rvaReader) readable(rva uint32) bool {
+	_, ok := r.offset(rva)
+	return ok
 }
 
 // readDelayImports reads the delay-load import directory.

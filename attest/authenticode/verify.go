@@ -97,6 +97,16 @@ func uncovered(data []byte, si *pe.SignedImage) []Region {
 			pos = end
 			continue
 		}
+		if e.Revision != 0x0200 {
+			// wRevision is outside the authentihash: any other value is a change nothing
+			// signs (Windows reads revision 1.0 only for legacy signatures).
+			add(e.Offset+4, e.Offset+6, fmt.Sprintf("WIN_CERTIFICATE revision 0x%04x instead of 0x0200", e.Revision))
+		}
+		// dwLength is outside the authentihash too: within the padding to 8 bytes, it
+		// must give the signature's length, with or without that padding.
+		if e.Length < align8(8+e.SignatureLength) && e.Length != 8+e.SignatureLength {
+			add(e.Offset, e.Offset+4, fmt.Sprintf("WIN_CERTIFICATE length %d for a %d-byte signature", e.Length, e.SignatureLength))
+		}
 		sigEnd := e.Offset + 8 + e.SignatureLength
 		pad := min(e.Offset+align8(8+e.SignatureLength), end)
 		if e.SignatureLength > 1 && data[e.Offset+9] == 0x80 {

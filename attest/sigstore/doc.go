@@ -10,7 +10,19 @@
 // Transparency-log inclusion proofs, signed entry timestamps, checkpoints and RFC 3161
 // timestamps are checked offline against the trusted root. What cannot be checked offline
 // (a KMS key, a detached signature with a certificate and no bundle) is reported as an
-// error, never a pass. Inputs are bounded (MaxBundleSize, MaxJSONDepth, MaxChain,
+// error, never a pass. Every transparency-log entry a bundle carries must verify, and so
+// must every RFC 3161 timestamp when the trusted root names timestamp authorities, each
+// once: a bundle that is partly invalid, or repeats an entry or an authority's timestamp,
+// fails even when the rest of it would verify.
+//
+// A DSSE envelope must carry exactly one signature (the rule of Sigstore bundles, applied
+// to cosign's .att layers too): an envelope with more fails whatever their order and
+// validity, so no signature counts twice and an invalid one neither hides nor is hidden by
+// a valid one. The signature is over DSSE's pre-authentication encoding (byte lengths) of
+// the payloadType and the decoded payload, and the payloadType must be
+// application/vnd.in-toto+json. With several trusted keys, each is tried on the one
+// signature, the key the bundle's hint names first (the hint is not trusted); the result
+// does not depend on their order. Inputs are bounded (MaxBundleSize, MaxJSONDepth, MaxChain,
 // MaxEntries) and panics below the API become errors.
 //
 // For a DSSE bundle the verified in-toto statement is returned (Verified.Statement) for

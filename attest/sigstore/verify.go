@@ -17,6 +17,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 
 	"kensa.dev/kensa/internal/result"
@@ -205,10 +206,35 @@ func verifyEntity(e verify.SignedEntity, artifact ArtifactRef, trust *Trust) (*V
 	if len(entries) > MaxEntries || len(stamps) > MaxEntries {
 		return nil, errorf("bundle has more than %d transparency-log entries or timestamps; not checked", MaxEntries)
 	}
+	if err := checkEntries(entries, trust.material); err != nil {
+		return nil, err
+	}
 	if cert := vc.Certificate(); cert != nil {
 		return verifyKeyless(e, cert.Raw, len(entries), len(stamps), artifact, trust)
 	}
 	return verifyWithKeys(e, len(entries), len(stamps), artifact, trust)
+}
+
+// checkEntries requires every transparency-log entry of a bundle to be one the trusted
+// root can check, with a valid signed entry timestamp when it carries one. sigstore-go
+// skips such entries as long as another entry meets its threshold; a bundle that is
+// partly invalid is not valid (CVE-2022-36056), and Verified.TlogEntries counts every
+// entry as verified. Inclusion proofs and the binding of each entry to this signature
+// are checked by sigstore-go, which fails on any entry that does not match.
+func checkEntries(entries []*tlog.Entry, tm root.TrustedMaterial) error {
+	logs := tm.RekorLogs()
+	for i, e := range entries {
+		id := hex.EncodeToString([]byte(e.LogKeyID()))
+		if _, ok := logs[id]; !ok {
+			return failf("transparency-log entry %d of %d is from a log the trusted root does not name (log id %s); every entry of a bundle must verify: remove it or give the trusted root of that log", i+1, len(entries), id)
+		}
+		if e.HasInclusionPromise() {
+			if err := tlog.VerifySET(e, logs); err != nil {
+				return failf("transparency-log entry %d of %d: its signed entry timestamp does not verify (%v); the bundle is not valid", i+1, len(entries), err)
+			}
+		}
+	}
+	return nil
 }
 
 // timeOptions chooses what proves the signing time: the transparency-log entries and the
@@ -224,7 +250,9 @@ func timeOptions(e verify.SignedEntity, nEntries, nStamps int, tm root.TrustedMa
 		}
 	}
 	if nStamps > 0 && len(tm.TimestampingAuthorities()) > 0 {
-		opts = append(opts, verify.WithSignedTimestamps(1))
+		// Every timestamp present must verify, each from its own authority: sigstore-go
+		// ignores a bad or repeated one as long as the threshold is met.
+		opts = append(opts, verify.WithSignedTimestamps(nStamps))
 		observed = true
 	}
 	if keyless && sct {
@@ -246,6 +274,9 @@ func verifyKeyless(e verify.SignedEntity, certDER []byte, nEntries, nStamps int,
 	signer := fmt.Sprintf("%s (issuer %s)", summary.SubjectAlternativeName, summary.Issuer)
 	if len(trust.identities) == 0 {
 		return nil, failf("signed by certificate for %s, but a policy must name whom it trusts: give --certificate-identity (or -regexp) and --certificate-oidc-issuer (or -regexp)", signer)
+	}
+	if !e.HasInclusionPromise() && (nStamps == 0 || len(trust.material.TimestampingAuthorities()) == 0) {
+		return nil, failf("signed by %s, but the bundle carries no signed entry timestamp or RFC 3161 timestamp proving the short-lived certificate was valid when it signed; ask for the complete bundle (cosign sign-blob --bundle)", signer)
 	}
 	sev, err := verify.NewVerifier(trust.material, timeOptions(e, nEntries, nStamps, trust.material, true, !trust.noSCT)...)
 	if err != nil {

@@ -299,7 +299,7 @@ func endpointFindings(inv *inventory.Inventory, pol *policy.Policy) []result.Fin
 					Evidence: []string{fmt.Sprintf("%s at offset %d", u.Value, u.Offset)}})
 			}
 		}
-		_, goBinary := a.Facts["go"]
+		goBinary := a.Facts["go"] != nil
 		for _, d := range f.Indicators.Domains.Items {
 			if !diff.StandaloneDestination(d.Value, goBinary) || slices.Contains(referenceHosts, d.Value) || pol.Declared(d.Value) || slices.Contains(hosts, d.Value) {
 				continue

@@ -27,6 +27,14 @@ func judge(ctx context.Context, eng *rules.Engine, inv *inventory.Inventory, tru
 				Artifact: rules.Artifact{Path: a.Path, Type: a.Type, Format: a.Format, Interpreter: a.Interpreter, Size: a.Size, Mode: a.Mode, Anomalies: a.Anomalies},
 				Facts:    a.Facts,
 			}
+			for name, f := range a.Facts {
+				if f == nil { // the analyzer failed on this file
+					if in.Failed == nil {
+						in.Failed = map[string]bool{}
+					}
+					in.Failed[name] = true
+				}
+			}
 			if trust != nil {
 				in.Trust = trust(a.Path)
 			}

@@ -10,10 +10,12 @@
 package debugsafe
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // MaxNameBytes bounds section headers × section name table bytes (the most debug/elf or
@@ -73,7 +75,7 @@ func View(r io.ReaderAt, size int64) (io.ReaderAt, error) {
 		}
 		return r, nil
 	case string(h[:2]) == "MZ":
-		return safePE(r, h)
+		return safePE(r, h, size)
 	}
 	switch binary.BigEndian.Uint32(h) {
 	case 0xcafebabe, 0xcafebabf:
@@ -155,31 +157,69 @@ func ELFNames(r io.ReaderAt, size int64) (headers, table uint64) {
 }
 
 // safePE hides the COFF symbol table (keeping the string table where debug/pe looks for
-// it) and bounds sections × string table bytes.
-func safePE(r io.ReaderAt, h []byte) (io.ReaderAt, error) {
+// it, or hiding it too when it does not lie in the file), bounds sections × string table
+// bytes, and renames the sections whose "/N" names debug/pe could not resolve (an offset
+// that is not a number or lies outside the string table), which would make it refuse
+// the whole file.
+func safePE(r io.ReaderAt, h []byte, size int64) (io.ReaderAt, error) {
 	if len(h) < 64 {
 		return r, nil
 	}
-	peOff := int64(binary.LittleEndian.Uint32(h[0x3c:]))
+	le := binary.LittleEndian
+	peOff := int64(le.Uint32(h[0x3c:]))
 	var fh [20]byte
 	if _, err := r.ReadAt(fh[:], peOff+4); err != nil {
 		return r, nil // debug/pe rejects it
 	}
-	nsect := uint64(binary.LittleEndian.Uint16(fh[2:]))
-	ptr, nsyms := binary.LittleEndian.Uint32(fh[8:]), binary.LittleEndian.Uint32(fh[12:])
-	if ptr == 0 {
-		return r, nil
+	nsect := uint64(le.Uint16(fh[2:]))
+	ptr, nsyms := le.Uint32(fh[8:]), le.Uint32(fh[12:])
+	pr := &patchedReader{r: r}
+	strLen := uint64(0) // the string table bytes after its length field
+	if ptr != 0 {
+		strOff := ptr + 18*nsyms // as debug/pe computes it, wrapping included
+		p := make([]byte, 8)
+		var l [4]byte
+		if _, err := r.ReadAt(l[:], int64(strOff)); err == nil {
+			n := uint64(le.Uint32(l[:]))
+			if nsect > 0 && n > MaxNameBytes/nsect {
+				return nil, fmt.Errorf("%w: %d sections name a %d-byte string table", ErrCostly, nsect, n)
+			}
+			if n <= 4 || int64(strOff)+int64(n) <= size {
+				le.PutUint32(p, strOff)
+				strLen = max(n, 4) - 4
+			}
+		}
+		pr.patches = append(pr.patches, patch{off: peOff + 4 + 8, data: p})
 	}
-	strOff := ptr + 18*nsyms // as debug/pe computes it, wrapping included
-	var l [4]byte
-	if _, err := r.ReadAt(l[:], int64(strOff)); err == nil {
-		if n := uint64(binary.LittleEndian.Uint32(l[:])); nsect > 0 && n > MaxNameBytes/nsect {
-			return nil, fmt.Errorf("%w: %d sections name a %d-byte string table", ErrCostly, nsect, n)
+	tabOff := peOff + 24 + int64(le.Uint16(fh[16:]))
+	tab := make([]byte, 40*nsect)
+	n, _ := r.ReadAt(tab, tabOff)
+	tab = tab[:n-n%40]
+	renamed := false
+	for i := 0; i < len(tab); i += 40 {
+		if name := tab[i : i+8]; name[0] == '/' && !resolvable(name, strLen) {
+			name[0] = '?'
+			renamed = true
 		}
 	}
-	p := make([]byte, 8)
-	binary.LittleEndian.PutUint32(p, strOff)
-	return &patchedReader{r: r, patches: []patch{{off: peOff + 4 + 8, data: p}}}, nil
+	if renamed {
+		pr.patches = append(pr.patches, patch{off: tabOff, data: tab})
+	}
+	if len(pr.patches) == 0 {
+		return r, nil
+	}
+	return pr, nil
+}
+
+// resolvable reports whether debug/pe resolves the section name "/N" against a string
+// table of strLen bytes after its length field.
+func resolvable(name []byte, strLen uint64) bool {
+	if i := bytes.IndexByte(name, 0); i >= 0 {
+		name = name[:i]
+	}
+	n, err := strconv.Atoi(string(name[1:]))
+	off := uint64(uint32(n)) // debug/pe's conversion
+	return err == nil && off >= 4 && off-4 <= strLen
 }
 
 // safeFat hides the symbol tables of every slice of a fat Mach-O file.
