@@ -35,13 +35,15 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 	  done; \
 	done
 
-CATALOGUE_PKGS := ./attest/authenticode/ ./attest/sigstore/ ./attest/provenance/ ./attest/publish/ \
-  ./analyzers/archive/ ./analyzers/elf/ ./analyzers/pe/ ./analyzers/macho/ ./analyzers/image/ ./analyzers/worker/ ./sbom/ ./internal/render/
+CATALOGUE_PKGS := ./attest/authenticode/ ./attest/sigstore/ ./attest/provenance/ ./attest/publish/ ./attest/checksums/ \
+  ./attest/vsa/ ./analyzers/archive/ ./analyzers/elf/ ./analyzers/pe/ ./analyzers/macho/ ./analyzers/gobuild/ \
+  ./analyzers/internal/debugsafe/ ./analyzers/image/ ./analyzers/inventory/ ./analyzers/worker/ ./sbom/ \
+  ./internal/render/ ./internal/cli/
 
 catalogue: ## run the bad-input catalogue's tests and rewrite the census in docs/security.md
 	@mkdir -p build
 	-$(GO) test -json $(CATALOGUE_PKGS) > build/catalogue-packages.json
-	-$(GO) test -json -run 'TestScripts/hostile_' ./cmd/kensa/ > build/catalogue-scripts.json
+	-$(GO) test -json -run 'TestScripts/(hostile|catalogue)_' ./cmd/kensa/ > build/catalogue-scripts.json
 	$(GO) run ./internal/catalogue -json build/catalogue-packages.json -json build/catalogue-scripts.json \
 	  -scripts cmd/kensa/testdata/script -doc docs/security.md
 

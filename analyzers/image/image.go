@@ -72,7 +72,7 @@ type Options struct {
 	// reach it.
 	Transport http.RoundTripper
 	// Timeout bounds each registry request until its response starts and each wait for
-	// more bytes; 0 means DefaultTimeout.
+	// more bytes; 0 means Limits.RequestTimeout, or DefaultTimeout without it.
 	Timeout time.Duration
 }
 

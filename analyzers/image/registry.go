@@ -81,6 +81,9 @@ func connectRegistry(ctx context.Context, ref string, opts Options, lim *limits.
 		base = http.DefaultTransport
 	}
 	timeout := opts.Timeout
+	if timeout <= 0 && opts.Limits != nil && opts.Limits.RequestTimeout > 0 {
+		timeout = time.Duration(opts.Limits.RequestTimeout) * time.Second
+	}
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}

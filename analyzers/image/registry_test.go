@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"kensa.dev/kensa/internal/limits"
 )
 
 // basicAuth guards a handler with HTTP basic auth. Refusals echo the Authorization header
@@ -311,5 +312,12 @@ func TestRegistryTimeouts(t *testing.T) {
 	_, err = Open(context.Background(), Registry, ref.String(), opts)
 	if err == nil || !strings.Contains(err.Error(), "no answer within") {
 		t.Fatalf("stalled manifest: %v", err)
+	}
+	// Without a Timeout, the request-timeout limit bounds the wait.
+	lim := limits.Default()
+	lim.RequestTimeout = 1
+	_, err = Open(context.Background(), Registry, ref.String(), Options{Limits: &lim})
+	if err == nil || !strings.Contains(err.Error(), "no answer within 1s") {
+		t.Fatalf("stalled manifest under request-timeout=1s: %v", err)
 	}
 }

@@ -43,6 +43,17 @@ func (w *walker) analyze(ctx context.Context, n *node, a *analyzers.Artifact, ra
 	}
 	a.Size = n.Size
 	a.Content = io.NewSectionReader(ra, 0, n.Size)
+	defer func() {
+		// Analyzers stop early when the run or the target's time is up: what they did
+		// not do must not pass for done.
+		if err := ctx.Err(); err != nil {
+			kind := result.KindInternal
+			if errors.Is(err, context.DeadlineExceeded) {
+				kind = result.KindLimit
+			}
+			w.fail(n.Path, kind, fmt.Errorf("the analysis of this file was stopped: %w", err))
+		}
+	}()
 	for _, o := range w.runAnalyzers(ctx, a) {
 		if o.Facts != nil {
 			if n.Facts == nil {

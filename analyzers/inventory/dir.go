@@ -122,6 +122,13 @@ func (w *walker) diskFile(ctx context.Context, ac archiveCtx, n *node, p string)
 		return
 	}
 	n.Size = fi.Size()
+	// The digest comes from one read and the analyzers (and an archive's reader) read the
+	// file again: a change in between makes them disagree, and is an error on the file.
+	defer func() {
+		if changedSince(f, p, fi) {
+			w.fail(n.Path, result.KindIO, errChanged)
+		}
+	}()
 	if k, ok := imageArchiveKind(p); ok {
 		w.nestedImage(ctx, ac.target, p, n.Path, k)
 		n.Format = string(k)
@@ -132,9 +139,6 @@ func (w *walker) diskFile(ctx context.Context, ac archiveCtx, n *node, p string)
 		return
 	}
 	w.content(ctx, ac, entry{n: n, r: w.prog.reader(f), disk: f})
-	if after, err := os.Stat(p); err == nil && (after.Size() != fi.Size() || !after.ModTime().Equal(fi.ModTime())) {
-		w.fail(n.Path, result.KindIO, fmt.Errorf("the file changed while it was being read; inspect a copy that nothing writes to"))
-	}
 }
 
 // typeOf maps a file mode to an entry type.

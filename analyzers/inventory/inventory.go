@@ -21,6 +21,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
@@ -148,8 +149,30 @@ func Take(ctx context.Context, inputs []string, opts Options) (*Inventory, error
 	defer stop()
 
 	inv := &Inventory{}
+	// Each target has target-timeout to be taken apart, the analyses of its files
+	// included; those run beside the walk of the next target, so the deadlines end only
+	// once every analysis has.
+	var cancels []context.CancelFunc
+	defer func() {
+		for _, c := range cancels {
+			c()
+		}
+	}()
 	for i, t := range targets {
-		rt, err := w.target(ctx, i, t)
+		tctx := ctx
+		if s := opts.Limits.TargetTimeout; s > 0 {
+			var cancel context.CancelFunc
+			tctx, cancel = context.WithTimeout(ctx, time.Duration(s)*time.Second)
+			cancels = append(cancels, cancel)
+		}
+		rt, err := w.target(tctx, i, t)
+		if tctx.Err() != nil && ctx.Err() == nil {
+			// Past the deadline: what was not read is an error of the target, not of
+			// the run, and the verdict cannot be a pass.
+			w.fail(t.Input, result.KindLimit, &limits.Error{Limit: "target-timeout", Value: opts.Limits.TargetTimeout,
+				What: "the time taken to take this target apart"})
+			err = nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.Input, err)
 		}

@@ -31,6 +31,7 @@ type Stored struct {
 
 	pack   *os.File // the open pack holding the bytes, when they were copied
 	inPack bool
+	stamp  *diskStamp // File as the walk read it, for a directory or file target's file
 }
 
 // ReadSeekCloser is what Open returns.
@@ -57,7 +58,15 @@ func (s Stored) Open() (ReadSeekCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f, nil
+	if s.stamp == nil {
+		return f, nil
+	}
+	// The file is read where it is: it must still be the file the walk hashed.
+	if fi, err := f.Stat(); err != nil || !s.stamp.matches(fi) {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", s.File, errChangedSince)
+	}
+	return checkedFile{f, s.stamp}, nil
 }
 
 type section struct{ *io.SectionReader }

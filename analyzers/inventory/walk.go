@@ -75,6 +75,11 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 			sinks = append(sinks, kw)
 		}
 	}
+	var stanzas *archive.StanzaCounter
+	if isDebControl(n.Path) {
+		stanzas = &archive.StanzaCounter{}
+		sinks = append(sinks, stanzas)
+	}
 	var sp *spoolWriter
 	if art != nil && e.disk == nil && kw == nil {
 		// Keep a copy while the bytes stream past, for the analyzers' random access.
@@ -100,6 +105,9 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 	}
 	if rest > 0 && isContainer(det.Format) && counter.n > rest {
 		n.Anomalies = append(n.Anomalies, fmt.Sprintf("%d bytes follow the end of the %s data", rest, n.Format))
+	}
+	if stanzas != nil && stanzas.Stanzas() != 1 {
+		n.Anomalies = append(n.Anomalies, fmt.Sprintf("the package's control file holds %d stanzas, not exactly one: dpkg refuses it, other tools may read another package than the first stanza names", stanzas.Stanzas()))
 	}
 	n.Digest = digest(h)
 	if n.Size >= 0 && n.Size != counter.n && e.disk == nil {
@@ -132,6 +140,9 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 	case w.store != nil && e.disk != nil:
 		if abs, err := filepath.Abs(e.disk.Name()); err == nil {
 			n.stored.File, n.stored.Size = abs, n.Size
+			if fi, err := e.disk.Stat(); err == nil {
+				n.stored.stamp = stampOf(fi)
+			}
 		}
 	}
 	if art != nil {
@@ -303,6 +314,13 @@ func digest(h hash.Hash) string { return "sha256:" + hex.EncodeToString(h.Sum(ni
 type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// isDebControl reports whether p is the control file of a Debian package: the file
+// "control" of a package's control member (pkg.deb!control.tar.xz!control).
+func isDebControl(p string) bool {
+	segs := strings.Split(p, "!")
+	return len(segs) >= 3 && segs[len(segs)-1] == "control" && archive.IsDebControlMember(segs[len(segs)-2])
+}
 
 // baseName is the last element of a nested path.
 func baseName(p string) string {

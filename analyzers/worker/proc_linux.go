@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,7 +96,16 @@ func start(cfg Config, lim *limits.Limits) (*proc, error) {
 	}
 	// Let the garbage collector work hard before the memory limit is reached.
 	cmd.Env = append(cmd.Env, "GOMEMLIMIT="+strconv.FormatInt(lim.WorkerMemory/10*7, 10), "GOTRACEBACK=single")
-	if err := cmd.Start(); err != nil {
+	// Open what Start would open itself before the thread that starts the worker is
+	// confined.
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		pr.close()
+		return nil, fmt.Errorf("starting an analysis worker: %w", err)
+	}
+	defer devnull.Close()
+	cmd.Stdin = devnull
+	if err := startConfined(cmd); err != nil {
 		pr.close()
 		return nil, fmt.Errorf("starting an analysis worker (%s): %w", cfg.Executable, err)
 	}
@@ -117,6 +127,55 @@ func start(cfg Config, lim *limits.Limits) (*proc, error) {
 // heap arena index takes 32 MiB); RLIMIT_DATA allows it on top of worker-memory, which the
 // watchdog holds resident memory to.
 const runtimeReserve = 64 << 20
+
+// spawner starts the workers of the process from one OS thread that Landlock confines
+// (when the kernel has it), so that a worker runs in that domain from its first
+// instruction. The thread lives as long as the process: a worker's parent-death signal
+// follows the thread that started it.
+var spawner struct {
+	once sync.Once
+	reqs chan spawnRequest
+	err  error // why the thread could not be confined
+}
+
+type spawnRequest struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+// startConfined starts cmd from the confined thread.
+func startConfined(cmd *exec.Cmd) error {
+	spawner.once.Do(func() {
+		spawner.reqs = make(chan spawnRequest)
+		ready := make(chan struct{})
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread is the spawner's alone
+			if abi := landlockABI(); abi > 0 {
+				exe, err := os.Executable()
+				if err == nil {
+					err = confineThread(abi, exe)
+				}
+				if err != nil {
+					spawner.err = fmt.Errorf("confining the analysis workers: %w", err)
+				}
+			}
+			close(ready)
+			for r := range spawner.reqs {
+				r.done <- r.cmd.Start()
+			}
+		}()
+		<-ready
+	})
+	if spawner.err != nil {
+		return spawner.err
+	}
+	done := make(chan error, 1)
+	spawner.reqs <- spawnRequest{cmd, done}
+	return <-done
+}
+
+// Confined reports whether workers run confined by Landlock on this kernel.
+func Confined() bool { return landlockABI() > 0 }
 
 // restrict sets the resource limits of the worker pid.
 func restrict(pid int, lim *limits.Limits) error {
@@ -241,7 +300,7 @@ func (pr *proc) ended(list []analyzers.Analyzer, out []analyzers.Outcome, cause 
 		return &StoppedError{Analyzer: name, Limit: pr.reason, Detail: pr.measured, limit: pr.limitErr}
 	}
 	words := lastLine(pr.tail.bytes())
-	if strings.Contains(words, "out of memory") || strings.Contains(words, "cannot allocate memory") {
+	if strings.Contains(words, "out of memory") || strings.Contains(words, "cannot allocate memory") || runtimeFault(pr.tail.bytes()) {
 		// An allocation failed under RLIMIT_DATA.
 		pr.reason, pr.measured = "worker-memory", words
 		return &StoppedError{Analyzer: name, Limit: "worker-memory", Detail: words,
@@ -255,6 +314,26 @@ func (pr *proc) ended(list []analyzers.Analyzer, out []analyzers.Outcome, cause 
 		}
 	}
 	return &StoppedError{Analyzer: name, Detail: words}
+}
+
+// runtimeFault reports whether a worker died of a fault inside the Go runtime itself. Under
+// RLIMIT_DATA a failed mapping can surface that way (in the garbage collector's queues, for
+// one) instead of as "out of memory"; the analyzers are Go code without cgo, so a fault in
+// the runtime of a worker under the limit is the limit.
+func runtimeFault(out []byte) bool {
+	if raceBuild || !bytes.HasPrefix(bytes.TrimSpace(out), []byte("SIGSEGV")) && !bytes.Contains(out, []byte("unexpected signal during runtime execution")) {
+		return false
+	}
+	// The first frame of the faulting goroutine names the runtime.
+	i := bytes.Index(out, []byte("\ngoroutine "))
+	if i < 0 {
+		return false
+	}
+	rest := out[i+1:]
+	if j := bytes.IndexByte(rest, '\n'); j >= 0 {
+		rest = rest[j+1:]
+	}
+	return bytes.HasPrefix(rest, []byte("runtime."))
 }
 
 // readReply reads one length-prefixed reply.

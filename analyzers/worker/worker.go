@@ -203,6 +203,9 @@ func (p *Pool) Run(ctx context.Context, list []analyzers.Analyzer, a *analyzers.
 			rest = rest[1:]
 		}
 	}
+	for _, an := range rest { // the run was cancelled or its time is up
+		out = append(out, analyzers.Outcome{Analyzer: an.Name(), Err: fmt.Errorf("%s: not run: %w", an.Name(), ctx.Err())})
+	}
 	return out
 }
 
@@ -364,14 +367,16 @@ type StoppedError struct {
 	// Limit is the limit the worker passed (worker-memory, parse-timeout, parse-cpu), or
 	// empty when the worker died on its own.
 	Limit string
-	// Detail is the worker's last words or what was measured.
+	// Detail is the worker's last words or what was measured; it is left out of Error
+	// for a stop at a limit, whose measure varies from run to run.
 	Detail string
 	limit  *limits.Error
 }
 
 func (e *StoppedError) Error() string {
 	if e.limit != nil {
-		return fmt.Sprintf("%s: the analysis process was stopped: %v (%s)", e.Analyzer, e.limit, e.Detail)
+		// What was measured (Detail) varies from run to run; the result must not.
+		return fmt.Sprintf("%s: the analysis process was stopped: %v", e.Analyzer, e.limit)
 	}
 	return fmt.Sprintf("%s: the analysis process died on this file (%s); the file was not fully inspected", e.Analyzer, e.Detail)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,7 +22,7 @@ import (
 
 // The test binary serves as its own worker, as kensa does.
 func TestMain(m *testing.M) {
-	extra = []analyzers.Analyzer{hang{"sleep"}, hang{"spin"}}
+	extra = []analyzers.Analyzer{hang{"sleep"}, hang{"spin"}, escape{}}
 	if len(os.Args) > 1 && os.Args[len(os.Args)-1] == Arg {
 		os.Exit(Serve())
 	}
@@ -277,5 +278,73 @@ func TestHangStopsAtTimeLimits(t *testing.T) {
 			}
 			t.Log(outs[0].Err)
 		})
+	}
+}
+
+// escape is an analyzer that does what a parser taken over by a hostile file would: it
+// reads the file named by the artifact's path (the signing key, say) and connects to the
+// address in its interpreter field.
+type escape struct{}
+
+type escapeFacts struct {
+	Read, Dial string // the errors, empty when it got through
+}
+
+func (escape) Name() string                     { return "escape" }
+func (escape) Schema() any                      { return (*escapeFacts)(nil) }
+func (escape) Wants(a *analyzers.Artifact) bool { return a.Format == "escape-test" }
+func (escape) Analyze(_ context.Context, a *analyzers.Artifact) (any, error) {
+	f := &escapeFacts{Read: "read it", Dial: "connected"}
+	if _, err := os.ReadFile(a.Path); err != nil {
+		f.Read = err.Error()
+	}
+	if c, err := net.DialTimeout("tcp", a.Interpreter, time.Second); err != nil {
+		f.Dial = err.Error()
+	} else {
+		c.Close()
+	}
+	return f, nil
+}
+
+// TestWorkerConfined: a worker cannot open a file (the signing key beside kensa) nor
+// reach the network, whatever a hostile file makes its parser do.
+func TestWorkerConfined(t *testing.T) {
+	if !Confined() {
+		t.Skip("this kernel has no Landlock: workers run under their resource limits alone (docs/security.md)")
+	}
+	key := filepath.Join(t.TempDir(), "acceptance.key")
+	os.WriteFile(key, []byte("-----BEGIN PRIVATE KEY-----\n"), 0o600)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	lim := limits.Default()
+	pool := newPool(t, lim)
+	a := &analyzers.Artifact{Path: key, Format: "escape-test", Interpreter: ln.Addr().String(), Size: 1, Content: bytes.NewReader([]byte("x")), Limits: &lim}
+	outs := pool.Run(context.Background(), []analyzers.Analyzer{escape{}}, a)
+	if len(outs) != 1 || outs[0].Err != nil {
+		t.Fatalf("outcomes %+v", outs)
+	}
+	f := outs[0].Facts.(*escapeFacts)
+	if !strings.Contains(f.Read, "permission denied") || !strings.Contains(f.Dial, "permission denied") {
+		t.Errorf("a worker got out: read %q, dial %q", f.Read, f.Dial)
+	}
+	// The same analyzer in kensa's own process reads the key: the test can tell.
+	if in := analyzers.Run(context.Background(), []analyzers.Analyzer{escape{}}, a); in[0].Facts.(*escapeFacts).Read != "read it" {
+		t.Errorf("in process the key is not readable either: %+v", in[0].Facts)
+	}
+}
+
+// TestRuntimeFault: a fault inside the Go runtime of a worker under RLIMIT_DATA is the
+// memory limit; a fault in other code is not.
+func TestRuntimeFault(t *testing.T) {
+	gc := "SIGSEGV: segmentation violation\nPC=0x435b9d m=5 sigcode=1 addr=0x0\n\ngoroutine 0 gp=0x26889e0a0780 m=5 [idle]:\nruntime.(*spanQueue).tryDrain(0x7f5a00000400?)\n"
+	other := "SIGSEGV: segmentation violation\nPC=0x435b9d m=5 sigcode=1 addr=0x0\n\ngoroutine 7 gp=0x1 m=5 [running]:\nexample.com/parser.walk(0x0)\n"
+	if got := runtimeFault([]byte(gc)); got == raceBuild {
+		t.Errorf("runtime fault: %v (race build %v)", got, raceBuild)
+	}
+	if runtimeFault([]byte(other)) || runtimeFault([]byte("fatal error: all goroutines are asleep")) {
+		t.Error("a fault outside the runtime taken for the memory limit")
 	}
 }

@@ -9,6 +9,11 @@ import (
 //go:embed catalogue.tsv
 var catalogueTSV string
 
+// notApplicableTSV lists rows whose attack does not apply to kensa: "ID<TAB>why".
+//
+//go:embed notapplicable.tsv
+var notApplicableTSV string
+
 // Row is one row of the bad-input catalogue.
 type Row struct {
 	// ID is the series letter and the row's number, e.g. "T9".
@@ -29,7 +34,9 @@ type Series struct {
 // Catalogue is the whole catalogue in its order, with an index by ID.
 type Catalogue struct {
 	Series []Series
-	byID   map[string]Row
+	// NotApplicable maps the rows whose attack does not apply to kensa to the reason.
+	NotApplicable map[string]string
+	byID          map[string]Row
 }
 
 // Has reports whether id is a row of the catalogue.
@@ -46,7 +53,30 @@ func (c *Catalogue) Row(id string) (Row, bool) {
 
 // Embedded returns the catalogue embedded in the command (catalogue.tsv).
 func Embedded() (*Catalogue, error) {
-	return parseCatalogue(catalogueTSV)
+	c, err := parseCatalogue(catalogueTSV)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.readNotApplicable(notApplicableTSV)
+}
+
+// readNotApplicable reads "ID<TAB>why" lines into c.NotApplicable.
+func (c *Catalogue) readNotApplicable(text string) error {
+	c.NotApplicable = map[string]string{}
+	for i, line := range strings.Split(text, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, why, ok := strings.Cut(line, "\t")
+		if !ok || strings.TrimSpace(why) == "" {
+			return fmt.Errorf("notapplicable.tsv:%d: want ID<TAB>reason", i+1)
+		}
+		if !c.Has(id) {
+			return fmt.Errorf("notapplicable.tsv:%d: %s is no row of the catalogue", i+1, id)
+		}
+		c.NotApplicable[id] = strings.TrimSpace(why)
+	}
+	return nil
 }
 
 // parseCatalogue reads the tab-separated catalogue: a line "LETTER<TAB>name" starts a

@@ -101,12 +101,18 @@ type RowResult struct {
 	// Tests are the tests that cover the row; a subtest is left out when a test above it
 	// covers the row too (its outcome is part of its parent's).
 	Tests []Test
+	// NotApplicable, when set, says why the row's attack does not apply to kensa
+	// (notapplicable.tsv); such a row has no test to count.
+	NotApplicable string
 }
 
 // Status is "as specified" when the row has tests and all passed, "failed" when one
 // failed, "skipped" when none failed but one was skipped, and "no test".
 func (r RowResult) Status() string {
 	if len(r.Tests) == 0 {
+		if r.NotApplicable != "" {
+			return "not applicable: " + r.NotApplicable
+		}
 		return "no test"
 	}
 	status := "as specified"
@@ -135,6 +141,9 @@ type SeriesResult struct {
 func (s SeriesResult) Counts() (rows, tested, asSpecified, tests int) {
 	distinct := map[Test]bool{}
 	for _, r := range s.Rows {
+		if r.NotApplicable != "" && len(r.Tests) == 0 {
+			continue
+		}
 		rows++
 		if len(r.Tests) > 0 {
 			tested++
@@ -203,7 +212,7 @@ func Count(cat *Catalogue, tests []Test, scripts map[string][]string) (*Census, 
 	for _, s := range cat.Series {
 		sr := SeriesResult{Series: s}
 		for _, row := range s.Rows {
-			rr := RowResult{Row: row}
+			rr := RowResult{Row: row, NotApplicable: cat.NotApplicable[row.ID]}
 			for _, t := range covering[row.ID] {
 				if !ancestorCovers(covers, t, row.ID) {
 					rr.Tests = append(rr.Tests, t)

@@ -321,9 +321,11 @@ func TestRender(t *testing.T) {
 	c := census(t, map[string][]string{"TestScripts/hostile_traversal": {"T1"}})
 	out := Render(c, "kensa.dev/kensa")
 	for _, want := range []string{
-		"| T — tar (docker-archive, OCI layers, deb data.tar, rpm cpio analogue) | 13 | 5 | 2 | 6 |\n",
-		// TestZ10G5Content counts once in all
-		"| all | 146 | 9 | 5 | 9 |\n",
+		"| T — tar (docker-archive, OCI layers, deb data.tar, rpm cpio analogue) | 13 | 5 | 2 | 6 | 0 |\n",
+		// TestZ10G5Content counts once in all; B6 and U1-U5 do not apply
+		"| all | 140 | 9 | 5 | 9 | 6 |\n",
+		"| U — TUF / trust material | 0 | 0 | 0 | 0 | 5 |\n",
+		"| B6 |", "| not applicable: kensa never asks for more than one transparency-log entry",
 		"| T1 | names `../x`",
 		"analyzers/archive `TestTar/T1_names` (failed)<br>cmd/kensa `TestScripts/hostile_traversal` | failed |\n",
 		"| T6 |", "analyzers/archive `TestT6PAX` (skipped) | skipped |\n",
@@ -401,12 +403,12 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"# Security\n\nBefore.\n\n" + BeginMarker + "\n| series |", "| C — compression streams | 6 | 1 | 0 | 1 |", "cmd/kensa `TestScripts/hostile_bomb_entry` (failed) | failed |", EndMarker + "\n\nAfter.\n"} {
+	for _, want := range []string{"# Security\n\nBefore.\n\n" + BeginMarker + "\n| series |", "| C — compression streams | 6 | 1 | 0 | 1 | 0 |", "cmd/kensa `TestScripts/hostile_bomb_entry` (failed) | failed |", EndMarker + "\n\nAfter.\n"} {
 		if !strings.Contains(string(got), want) {
 			t.Errorf("document lacks %q:\n%s", want, got)
 		}
 	}
-	if !strings.Contains(stdout.String(), "| all | 146 | 10 | 5 | 10 |") || strings.Contains(stdout.String(), "| T1 |") {
+	if !strings.Contains(stdout.String(), "| all | 140 | 10 | 5 | 10 | 6 |") || strings.Contains(stdout.String(), "| T1 |") {
 		t.Errorf("stdout:\n%s", stdout.String())
 	}
 	if !strings.Contains(stderr.String(), "B99 (in kensa.dev/kensa/sbom TestB99Later) is shaped like a catalogue ID") {
@@ -493,4 +495,20 @@ func FuzzNameIDs(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestNotApplicableList: the list names rows of the catalogue, each with a reason.
+func TestNotApplicableList(t *testing.T) {
+	c, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.NotApplicable["U1"] == "" || c.NotApplicable["G3"] != "" {
+		t.Errorf("not applicable: %v", c.NotApplicable)
+	}
+	for _, bad := range []string{"Q9\tno such row", "U1", "U1\t  "} {
+		if err := c.readNotApplicable(bad); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
 }

@@ -17,23 +17,25 @@ const (
 // prefix (e.g. "kensa.dev/kensa/").
 func Render(c *Census, module string) string {
 	var b strings.Builder
-	b.WriteString("| series | rows | rows with tests | rows as specified | tests |\n")
-	b.WriteString("|---|---:|---:|---:|---:|\n")
-	var all [3]int
+	b.WriteString("| series | rows that apply | rows with tests | rows as specified | tests | not applicable |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+	var all [4]int
 	distinct := map[Test]bool{} // a test covering rows of two series counts once in all
 	for _, s := range c.Series {
 		rows, tested, ok, tests := s.Counts()
-		fmt.Fprintf(&b, "| %s — %s | %d | %d | %d | %d |\n", s.Series.Letter, cell(s.Series.Name), rows, tested, ok, tests)
+		na := len(s.Rows) - rows
+		fmt.Fprintf(&b, "| %s — %s | %d | %d | %d | %d | %d |\n", s.Series.Letter, cell(s.Series.Name), rows, tested, ok, tests, na)
 		all[0] += rows
 		all[1] += tested
 		all[2] += ok
+		all[3] += na
 		for _, r := range s.Rows {
 			for _, t := range r.Tests {
 				distinct[t] = true
 			}
 		}
 	}
-	fmt.Fprintf(&b, "| all | %d | %d | %d | %d |\n", all[0], all[1], all[2], len(distinct))
+	fmt.Fprintf(&b, "| all | %d | %d | %d | %d | %d |\n", all[0], all[1], all[2], len(distinct), all[3])
 	b.WriteString("\nEach row of the catalogue, what it expects, and the tests that cover it:\n\n")
 	b.WriteString("| ID | input → expected | tests | status |\n")
 	b.WriteString("|---|---|---|---|\n")
@@ -54,7 +56,7 @@ func Render(c *Census, module string) string {
 				}
 				tests = append(tests, cell(pkg)+" "+cell(name))
 			}
-			fmt.Fprintf(&b, "| %s | %s → %s | %s | %s |\n", r.Row.ID, cell(r.Row.Input), cell(r.Row.Expected), strings.Join(tests, "<br>"), r.Status())
+			fmt.Fprintf(&b, "| %s | %s → %s | %s | %s |\n", r.Row.ID, cell(r.Row.Input), cell(r.Row.Expected), strings.Join(tests, "<br>"), cell(r.Status()))
 		}
 	}
 	return b.String()

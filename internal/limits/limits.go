@@ -70,6 +70,11 @@ type Limits struct {
 	ParseTimeout int64 `json:"parseTimeout"`
 	// ParseCPU bounds the CPU time the analysis of one file may take (seconds).
 	ParseCPU int64 `json:"parseCPU"`
+	// TargetTimeout bounds the wall time of the walk of one target (seconds).
+	TargetTimeout int64 `json:"targetTimeout"`
+	// RequestTimeout bounds each registry request until its answer starts, and each wait
+	// for more bytes of it (seconds).
+	RequestTimeout int64 `json:"requestTimeout"`
 }
 
 const (
@@ -106,6 +111,8 @@ func Default() Limits {
 		WorkerMemory:   4 * GiB,
 		ParseTimeout:   60,
 		ParseCPU:       60,
+		TargetTimeout:  3600,
+		RequestTimeout: 30,
 	}
 }
 
@@ -150,6 +157,8 @@ var fields = []field{
 	{"blob-size", bytes, "one compressed image layer", "cosign CVE-2024-29902: unbounded attachments", func(l *Limits) any { return &l.BlobSize }},
 	{"worker-memory", bytes, "memory of one process that parses files (ELF, PE, Mach-O, scripts)", "a fatal out-of-memory in a parser must stop one worker, not the run (syft #5187, Go #45599)", func(l *Limits) any { return &l.WorkerMemory }},
 	{"parse-timeout", seconds, "wall time to analyse one file", "hangs in parsers (saferwall #128: relocation blocks of size 0)", func(l *Limits) any { return &l.ParseTimeout }},
+	{"target-timeout", seconds, "wall time to take one target apart (a delivery, an image)", "bounds slow-drip and pathological inputs; a 2 GB image takes minutes, the reference's 10m is too tight for large images", func(l *Limits) any { return &l.TargetTimeout }},
+	{"request-timeout", seconds, "wait for a registry's answer to start, and for each further read", "cosign and ggcr use 30s; a stalled registry must not hold the run", func(l *Limits) any { return &l.RequestTimeout }},
 	{"parse-cpu", seconds, "CPU time to analyse one file", "the same hangs on a loaded machine; a real binary takes well under a second", func(l *Limits) any { return &l.ParseCPU }},
 }
 
