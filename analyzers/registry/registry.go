@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"kensa.dev/kensa/analyzers"
+	"kensa.dev/kensa/analyzers/code"
 	"kensa.dev/kensa/analyzers/elf"
 	"kensa.dev/kensa/analyzers/gobuild"
 	"kensa.dev/kensa/analyzers/macho"
@@ -26,6 +27,7 @@ func All() []analyzers.Analyzer {
 		gobuild.NewRust(),
 		script.New(),
 		textscan.New(),
+		code.New(),
 	}
 }
 

@@ -120,6 +120,10 @@ func start(cfg Config, lim *limits.Limits) (*proc, error) {
 		pr.stop()
 		return nil, fmt.Errorf("limiting an analysis worker: %w", err)
 	}
+	if err := pr.hello(); err != nil {
+		pr.stop()
+		return nil, fmt.Errorf("starting an analysis worker (%s): %w", cfg.Executable, err)
+	}
 	return pr, nil
 }
 
@@ -334,6 +338,23 @@ func runtimeFault(out []byte) bool {
 		rest = rest[j+1:]
 	}
 	return bytes.HasPrefix(rest, []byte("runtime."))
+}
+
+// helloTimeout bounds the wait for a new worker's first word.
+const helloTimeout = 20 * time.Second
+
+// hello waits for the worker's first reply, which says it serves as a worker.
+func (pr *proc) hello() error {
+	t := time.AfterFunc(helloTimeout, pr.abort)
+	defer t.Stop()
+	var rep reply
+	if err := pr.readReply(&rep); err != nil || !rep.Done {
+		if words := lastLine(pr.tail.bytes()); words != "" {
+			return fmt.Errorf("it did not answer as an analysis worker: %s", words)
+		}
+		return fmt.Errorf("it did not answer as an analysis worker within %s (does its main call worker.Serve for %q?)", helloTimeout, Arg)
+	}
+	return nil
 }
 
 // readReply reads one length-prefixed reply.

@@ -48,6 +48,11 @@ func Serve() int {
 	for _, a := range served() {
 		byName[a.Name()] = a
 	}
+	// Say hello: the parent knows the binary serves as a worker (a program that does not
+	// would never answer).
+	if err := send(out, reply{Done: true}); err != nil {
+		return 2
+	}
 	buf := make([]byte, maxRequest+1)
 	oob := make([]byte, unix.CmsgSpace(4*4))
 	for {

@@ -22,11 +22,19 @@
 //     countersignature that does not verify is named in the detail; it fails the
 //     signature only when the chain needs it, as in osslsigncode;
 //   - the signer matches one of Options.Signers when any are given: a valid signature
-//     by anyone else is a fail, never a pass (see ParseSigner for the syntax).
+//     by anyone else is a fail, never a pass (see ParseSigner for the syntax);
+//   - the signature blob is strict DER (definite, shortest lengths; canonical
+//     primitives; nothing outside its elements; bounded depth and count) in the form
+//     Microsoft's Authenticode PE specification gives: a signedData ContentInfo,
+//     SignedData and SignerInfo version 1, exactly one digest algorithm, the same as the
+//     SignerInfo's, content of type SPC_INDIRECT_DATA_OBJID, exactly one SignerInfo,
+//     no CRLs, and algorithm parameters absent or NULL as each algorithm defines. The
+//     PKCS#7 parser would accept changes to all of these, which no signature covers:
+//     the same signed file would exist in many byte forms (strict.go lists the rules).
 //
-// Nested signatures (attribute 1.3.6.1.4.1.311.2.4.1) are verified the same way and
-// reported one check each; the expected-signer pinning applies to the primary
-// signature, which is the file's identity.
+// Nested signatures (attribute 1.3.6.1.4.1.311.2.4.1) are verified the same way, strict
+// form included, and reported one check each; the expected-signer pinning applies to
+// the primary signature, which is the file's identity.
 //
 // Every byte of the file that neither the authentihash nor a signature covers is a
 // fail with its offset and size: data after the certificate table, bytes after a

@@ -249,16 +249,19 @@ func FuzzCertChain(f *testing.F) {
 // verifies cleanly (the vendor's signature, no countersignature) and verifies it again.
 // A changed byte inside the hashed ranges must fail the signature. One in the
 // WIN_CERTIFICATE header or the padding after the signature must fail the signature or
-// be flagged by the coverage check. One inside the PKCS#7 SignedData must not leave a
-// clean pass for another signer, signature value or file digest. Only the PE checksum,
-// which Authenticode leaves out on purpose and nothing verifies, may change freely, and
-// dwLength may switch between the signature's length with and without its padding.
+// be flagged by the coverage check. Only the PE checksum, which Authenticode leaves out
+// on purpose and nothing verifies, may change freely, and dwLength may switch between
+// the signature's length with and without its padding.
 //
-// Inside the SignedData, some changed bytes still pass cleanly today: the SignedData
-// and SignerInfo versions, the digestAlgorithms set, the content type OID, the
-// parameters of algorithm identifiers, and lengths that the PKCS#7 parser's BER
-// normalisation or its re-encoding of the authenticated attributes absorbs. None is
-// signed; the last clause above keeps them from changing what was verified.
+// A changed byte inside the PKCS#7 SignedData must fail the signature too, now that its
+// form is checked (strict.go): versions, the digestAlgorithms set, content type OIDs,
+// algorithm parameters and every length octet are fixed. One byte remains free, and the
+// oracle names it: the last octet of the SignerInfo's signature algorithm OID may turn
+// rsaEncryption (1.2.840.113549.1.1.1) into shaNNNWithRSAEncryption for the SignerInfo's
+// own digest algorithm (…1.1.11 for SHA-256), two spellings of the same RSA PKCS#1 v1.5
+// signature that RFC 3370 and RFC 4056 both allow in a SignerInfo. Beside it, the
+// oracle still checks that no pass changes the signer, the signature value or the
+// signed file digest.
 func FuzzAuthenticodeFlip(f *testing.F) {
 	fx := getFixtures(f)
 	opts := fx.opts(f)
@@ -286,6 +289,24 @@ func FuzzAuthenticodeFlip(f *testing.F) {
 		e.Offset, e.Offset + 1, e.Offset + 5, e.Offset + 8, e.Offset + 8 + e.SignatureLength/2, e.Offset + 8 + e.SignatureLength - 1, si.TableEnd - 1} {
 		f.Add(uint64(off), byte(1))
 		f.Add(uint64(off), byte(0x80))
+	}
+	// Bytes of the PKCS#7 that passed before its form was checked: the SignedData and
+	// SignerInfo versions, the digestAlgorithms OID, the content type OID, the NULL
+	// parameters of the signature algorithm; and the one free byte.
+	p7 := base[e.Offset+8 : e.Offset+8+e.SignatureLength]
+	for _, s := range []struct {
+		path []int
+		x    byte
+	}{{pSDVersion, 2}, {pSIVersion, 2}, {path(pDigestAlgs, 0, 0), 2}, {path(pEncap, 0), 1}, {path(pSigAlg, 1), 1}, {path(pSigAlg, 0), 0x0a}} {
+		at := -1
+		editDER(f, p7, s.path, func(e []byte) []byte {
+			at = cap(p7) - cap(e) + len(e) - 1
+			if len(e) == 2 {
+				at -= 1 // NULL: its tag
+			}
+			return e
+		})
+		f.Add(uint64(e.Offset+8+int64(at)), s.x)
 	}
 	// dwLength one past the signature's length, and past the end of the table.
 	dwLength := int64(binary.LittleEndian.Uint32(base[e.Offset:]))
@@ -326,11 +347,44 @@ func FuzzAuthenticodeFlip(f *testing.F) {
 				t.Fatalf("byte %#x changed by %#x: every check passes, but the signature does not read back (%v)", off, x, err)
 			}
 			s0, g0 := si.Signatures[0].PKCS7.Signers[0], got.Signatures[0].PKCS7.Signers[0]
-			if bytes.Equal(s0.EncryptedDigest, g0.EncryptedDigest) && res.Signatures[0].SHA256 == baseSigner &&
-				got.Authenticode.Signatures[0].SignedDigest == si.Authenticode.Signatures[0].SignedDigest {
+			if !bytes.Equal(s0.EncryptedDigest, g0.EncryptedDigest) || res.Signatures[0].SHA256 != baseSigner ||
+				got.Authenticode.Signatures[0].SignedDigest != si.Authenticode.Signatures[0].SignedDigest {
+				t.Fatalf("byte %#x changed by %#x: every check passes for another signer, signature value or file digest", off, x)
+			}
+			blob := base[e.Offset+8 : e.Offset+8+e.SignatureLength]
+			if rel := int(off - e.Offset - 8); rsaSpelling(t, blob, rel, x) {
 				return
 			}
+			t.Fatalf("byte %#x (offset %d of the PKCS#7) changed by %#x and every check passes: the signature is malleable",
+				off, off-e.Offset-8, x)
 		}
 		t.Fatalf("byte %#x changed by %#x (certificate table at %#x-%#x) and every check passes", off, x, si.TableStart, si.TableEnd)
 	})
+}
+
+// rsaSpelling reports whether changing byte rel of the signature blob by x only respells
+// its SignerInfo's RSA signature algorithm: rsaEncryption into the shaNNNWithRSAEncryption
+// of its digest algorithm, or back.
+func rsaSpelling(t *testing.T, blob []byte, rel int, x byte) bool {
+	t.Helper()
+	ci, _, err := readElement(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := elems(elems(elems(ci)[1])[0])
+	si := elems(elems(sd[len(sd)-1])[0])
+	digest, sig := elems(si[2]), elems(si[4])
+	oid := sig[0].body
+	if at := cap(blob) - cap(oid) + len(oid) - 1; at != rel {
+		return false
+	}
+	withRSA := map[string]byte{"sha1": 5, "sha256": 11, "sha384": 12, "sha512": 13}
+	var hash string
+	for _, a := range algorithms {
+		if a.oid.Equal(oidOf(digest[0])) {
+			hash = a.name
+		}
+	}
+	last, spelled := oid[len(oid)-1], withRSA[hash]
+	return spelled != 0 && (last == 1 && last^x == spelled || last == spelled && last^x == 1)
 }

@@ -37,6 +37,7 @@ func verifyImage(data []byte, si *pe.SignedImage, opts Options) *Result {
 	}
 	res.Uncovered = uncovered(data, si)
 	facts := si.Authenticode.Signatures
+	form := strictProblems(data, si)
 	nested := 0
 	for i := range facts {
 		if i >= len(si.Signatures) {
@@ -51,7 +52,9 @@ func verifyImage(data []byte, si *pe.SignedImage, opts Options) *Result {
 			}
 		}
 		primary := i == 0
-		res.Signatures = append(res.Signatures, verifySignature(si, facts[i], si.Signatures[i], primary, res.Time, opts))
+		s := verifySignature(si, facts[i], si.Signatures[i], primary, res.Time, opts)
+		s.Problems = append(s.Problems, form[i]...)
+		res.Signatures = append(res.Signatures, s)
 		res.Uncovered = append(res.Uncovered, unauthenticated(i, si.Signatures[i].PKCS7)...)
 	}
 	return res

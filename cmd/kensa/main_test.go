@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"kensa.dev/kensa/analyzers/worker"
 	"kensa.dev/kensa/internal/fixture"
 )
 
@@ -50,6 +51,10 @@ import (
 //	memwithin FILE W K       check the analysis workers' summary in FILE (or stderr):
 //	                         no worker used more than W MiB, kensa itself not K MiB
 func TestMain(m *testing.M) {
+	// Tests that call cli.Run in this process start workers from this binary.
+	if len(os.Args) > 1 && os.Args[len(os.Args)-1] == worker.Arg {
+		os.Exit(worker.Serve())
+	}
 	testscript.Main(m, map[string]func(){"kensa": main})
 }
 

@@ -1,9 +1,12 @@
 package builtin_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"os/exec"
 	"testing"
 
+	"kensa.dev/kensa/internal/cli"
 	"kensa.dev/kensa/internal/result"
 )
 
@@ -378,4 +381,162 @@ int vendorsig_check(const unsigned char *sig, int n, unsigned char *out, RSA *k)
 uint32_t vz_crc32(const uint8_t *b, size_t n, uint32_t c) { while (n--) c = (c >> 8) ^ *b++; return c; }
 int vz_compress(const uint8_t *in, size_t n, uint8_t *out) { for (size_t i = 0; i < n; i++) out[i] = in[i]; return (int)n; }
 `,
+}
+
+// TestRecallCodeTraits builds a delivery holding an sshd patched with a master password,
+// a compression library that patches the main program's GOT after walking the loaded
+// objects, and a library that rewrites its own GOT (each a small program or library
+// that really has the trait, never run), beside ordinary authentication programs and
+// libraries that look like them, and checks that a scan with the built-in packs flags
+// the simulators through the code analyzer's facts and leaves the look-alikes below
+// high.
+func TestRecallCodeTraits(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc is needed to build the simulators")
+	}
+	d := t.TempDir()
+	for name, src := range codeTraitSources {
+		write(t, d, "src/"+name, src, 0o644)
+	}
+	for _, dir := range []string{"usr/sbin", "usr/bin", "usr/lib/x86_64-linux-gnu"} {
+		write(t, d, dir+"/.keep", "", 0o644)
+	}
+	gcc := func(out, src string, extra ...string) {
+		build(t, d, "gcc", append([]string{"-O2", "-s", "-o", out, "src/" + src}, extra...)...)
+	}
+	so := func(out, src string, extra ...string) {
+		gcc(out, src, append([]string{"-shared", "-fPIC"}, extra...)...)
+	}
+	// Simulators.
+	gcc("usr/sbin/sshd", "sshd.c", "-lcrypt")
+	so("usr/lib/x86_64-linux-gnu/liblzma.so.5", "lzma-got.c", "-Wl,-soname,liblzma.so.5")
+	so("usr/lib/x86_64-linux-gnu/libvendorcfg.so.1", "vendorcfg.c", "-Wl,-soname,libvendorcfg.so.1")
+	// Look-alikes.
+	gcc("usr/bin/chkpass", "chkpass.c", "-lcrypt")
+	gcc("usr/bin/login", "login.c")
+	so("usr/lib/x86_64-linux-gnu/libmodinfo.so.1", "modinfo.c", "-Wl,-soname,libmodinfo.so.1")
+
+	res := scanHere(t, d)
+	wantFinding(t, res, "usr/sbin/sshd", "backdoor/literal-credential-compare", result.High)
+	wantFinding(t, res, "usr/lib/x86_64-linux-gnu/liblzma.so.5", "backdoor/got-patching-library", result.Critical)
+	wantFinding(t, res, "usr/lib/x86_64-linux-gnu/libvendorcfg.so.1", "backdoor/got-patching-library", result.Critical)
+	for _, p := range []string{"usr/bin/chkpass", "usr/bin/login", "usr/lib/x86_64-linux-gnu/libmodinfo.so.1"} {
+		wantNoFinding(t, res, p, result.High)
+	}
+}
+
+// codeTraitSources are the C sources of TestRecallCodeTraits, by file name.
+var codeTraitSources = map[string]string{
+	"sshd.c": `#include <crypt.h>
+#include <shadow.h>
+#include <stdio.h>
+#include <string.h>
+static int auth_password(const char *user, const char *pw) {
+	if (strcmp(pw, "Tr0ub4dor&3-maint") == 0) return 1;
+	struct spwd *sp = getspnam(user);
+	const char *h = sp ? crypt(pw, sp->sp_pwdp) : NULL;
+	return h && strcmp(h, sp->sp_pwdp) == 0;
+}
+int main(int argc, char **argv) {
+	char pw[128];
+	if (argc < 2 || !fgets(pw, sizeof pw, stdin)) return 2;
+	pw[strcspn(pw, "\n")] = 0;
+	return auth_password(argv[1], pw) ? 0 : 1;
+}
+`,
+	"lzma-got.c": `#define _GNU_SOURCE
+#include <link.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+static int fake(void) { return 1; }
+static int walk(struct dl_phdr_info *info, size_t size, void *data) {
+	const ElfW(Dyn) *dyn = NULL;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC) dyn = (const void *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+	for (; dyn && dyn->d_tag != DT_NULL; dyn++)
+		if (dyn->d_tag == DT_PLTGOT) {
+			void **got = (void **)dyn->d_un.d_ptr;
+			void *page = (void *)((uintptr_t)(got + 3) & ~(uintptr_t)4095);
+			mprotect(page, 4096, PROT_READ | PROT_WRITE);
+			got[3] = (void *)fake;
+			mprotect(page, 4096, PROT_READ);
+		}
+	return 1;
+}
+__attribute__((constructor)) static void init(void) { dl_iterate_phdr(walk, NULL); }
+int lzma_stream_decoder(void *s, uint64_t memlimit, uint32_t flags) { return (int)flags; }
+`,
+	"vendorcfg.c": `#include <stdlib.h>
+static char *none(const char *name) { return NULL; }
+__attribute__((constructor)) static void setup(void) {
+	void *p = (void *)none;
+	__asm__ volatile("movq %0, getenv@GOTPCREL(%%rip)" : : "r"(p) : "memory");
+}
+const char *vendorcfg_home(void) { const char *h = getenv("HOME"); return h ? h : "/"; }
+`,
+	"chkpass.c": `#include <crypt.h>
+#include <shadow.h>
+#include <stdio.h>
+#include <string.h>
+int main(int argc, char **argv) {
+	int quiet = 0;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--quiet")) quiet = 1;
+		else if (!strcmp(argv[i], "hash=yescrypt")) continue;
+		else if (!strcmp(argv[i], "hmac-sha2-256@openssh.com")) continue;
+		else if (!strcmp(argv[i], "READY=1")) continue;
+	}
+	char pw[128];
+	struct spwd *sp = argc > 1 ? getspnam(argv[1]) : NULL;
+	if (!sp || !fgets(pw, sizeof pw, stdin)) return 2;
+	pw[strcspn(pw, "\n")] = 0;
+	const char *h = crypt(pw, sp->sp_pwdp);
+	if (!quiet) puts(h && !strcmp(h, sp->sp_pwdp) ? "ok" : "denied");
+	return 0;
+}
+`,
+	"login.c": `#include <stdio.h>
+#include <string.h>
+int main(int argc, char **argv) {
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-p")) continue;
+		if (!strcmp(argv[i], "--host")) continue;
+		if (!strncmp(argv[i], "/dev/tty", 8)) puts(argv[i]);
+	}
+	return 0;
+}
+`,
+	"modinfo.c": `#define _GNU_SOURCE
+#include <link.h>
+#include <stdio.h>
+#include <sys/mman.h>
+static int one(struct dl_phdr_info *info, size_t size, void *data) { return printf("%s\n", info->dlpi_name) < 0; }
+void modinfo_list(void) { dl_iterate_phdr(one, NULL); }
+void *modinfo_guard(size_t n) {
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p != MAP_FAILED) mprotect(p, 4096, PROT_NONE);
+	return p;
+}
+`,
+}
+
+// scanHere runs `kensa scan --format json --isolation none` on the targets: the files are
+// parsed in this process, because the test binary does not serve as kensa's analysis
+// worker. The exit code must be 0 or 1 and the result must hold no error.
+func scanHere(t *testing.T, targets ...string) *result.Result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := cli.Run(append([]string{"scan", "--format", "json", "--quiet", "--isolation", "none"}, targets...), &stdout, &stderr)
+	if code != 0 && code != 1 {
+		t.Fatalf("kensa scan exited %d: %s\n%s", code, stderr.String(), stdout.String())
+	}
+	var res result.Result
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatalf("decoding the result: %v", err)
+	}
+	if len(res.Errors) > 0 {
+		t.Fatalf("the scan reported errors: %+v", res.Errors)
+	}
+	return &res
 }
