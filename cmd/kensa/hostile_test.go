@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"kensa.dev/kensa/internal/fixture"
@@ -22,15 +21,11 @@ var hostileArgs = map[string][]string{
 	"sbom-bomb":        {"sbom", "delivery", "--compare", "FILE", "--limit", "worker-memory=128M"},
 }
 
-// maxTreeProcess bounds the peak resident memory of the largest process of a run
-// (kensa or one of its workers), as the kernel measured it.
-const maxTreeProcess = 1 << 30
-
 // TestHostileCasesTwice runs kensa on every hostile case twice, each run in a fresh
 // scratch directory: kensa cannot decide (exit 2), both runs give the same output byte for
-// byte, the scratch directory is empty afterwards, nothing is written beside the input,
-// and no process of the run grew past 1 GiB. (The kernel's peak for kensa counts the test
-// binary's memory too, which kensa shares until it is executed: the bound is loose.)
+// byte, the scratch directory is empty afterwards and nothing is written beside the input.
+// (Memory is measured where kensa reports it, in hostile_alloc_bomb.txtar: the kernel's
+// rusage of a process this test starts counts this test binary's memory too.)
 func TestHostileCasesTwice(t *testing.T) {
 	for _, name := range fixture.HostileNames() {
 		t.Run(name, func(t *testing.T) {
@@ -60,9 +55,6 @@ func TestHostileCasesTwice(t *testing.T) {
 				err := cmd.Run()
 				if code := cmd.ProcessState.ExitCode(); code != 2 {
 					t.Fatalf("%v: exit %d (%v), want 2\n%s%s", argv[1:], code, err, stdout.Bytes(), stderr.Bytes())
-				}
-				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss<<10 > maxTreeProcess {
-					t.Errorf("the largest process of the run peaked at %d MiB", ru.Maxrss>>10)
 				}
 				if entries, _ := os.ReadDir(scratch); len(entries) > 0 {
 					t.Errorf("the scratch directory was not cleaned: %v", entries)

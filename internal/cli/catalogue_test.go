@@ -349,6 +349,9 @@ func serveLike(before func(path string)) int {
 		_, err := replies.Write(append(n, b...))
 		return err
 	}
+	if send(map[string]any{"done": true}) != nil { // the worker's hello
+		return 2
+	}
 	for {
 		n, _, _, _, err := uc.ReadMsgUnix(buf, oob)
 		if err != nil || n == 0 {

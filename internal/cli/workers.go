@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
-	"syscall"
 
 	"kensa.dev/kensa/analyzers/inventory"
 	"kensa.dev/kensa/analyzers/worker"
@@ -38,6 +40,22 @@ func startWorkers(opts inventory.Options, quiet bool, stderr io.Writer) (*worker
 	return pool, nil
 }
 
+// peakResident is kensa's own peak resident memory (VmHWM). getrusage would not do: for
+// a process started with vfork, as Go starts programs, it counts the parent's memory too.
+func peakResident() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n << 10
+		}
+	}
+	return 0
+}
+
 // stopWorkers stops the pools of the command that ended and says what their workers did
 // when one was stopped or died, or when asked to (not --quiet).
 func stopWorkers() {
@@ -51,10 +69,8 @@ func stopWorkers() {
 		if st.Stopped+st.Died == 0 || p.quiet {
 			continue
 		}
-		var self syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &self)
 		fmt.Fprintf(p.stderr, "analysis workers: %d started, %d stopped at a limit, %d died; peak memory of a worker %s (own pages), of kensa itself %s (resident)\n",
-			st.Started, st.Stopped, st.Died, limits.HumanSize(st.PeakMemory), limits.HumanSize(self.Maxrss<<10))
+			st.Started, st.Stopped, st.Died, limits.HumanSize(st.PeakMemory), limits.HumanSize(peakResident()))
 	}
 }
 
