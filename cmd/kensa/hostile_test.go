@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"kensa.dev/kensa/internal/fixture"
@@ -82,7 +83,7 @@ func TestHostileCasesTwice(t *testing.T) {
 func subst(args []string, file string) []string {
 	out := make([]string, len(args))
 	for i, a := range args {
-		out[i] = string(bytes.ReplaceAll([]byte(a), []byte("FILE"), []byte(file)))
+		out[i] = strings.ReplaceAll(a, "FILE", file)
 	}
 	return out
 }
