@@ -28,12 +28,7 @@ lint: ## gofmt, go vet and staticcheck
 	$(TOOLS) staticcheck ./...
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
-	@set -e; for f in $$(grep -rl --include='*_test.go' --exclude-dir=build '^func Fuzz' . | sort); do \
-	  pkg=./$$(dirname $$f); \
-	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
-	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10x $$pkg; \
-	  done; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 CATALOGUE_PKGS := ./attest/authenticode/ ./attest/sigstore/ ./attest/provenance/ ./attest/publish/ ./attest/checksums/ \
   ./attest/vsa/ ./analyzers/archive/ ./analyzers/elf/ ./analyzers/pe/ ./analyzers/macho/ ./analyzers/gobuild/ \
