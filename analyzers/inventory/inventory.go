@@ -70,6 +70,9 @@ type Options struct {
 	// Name, when set, is the path a single-file target is listed under instead of its
 	// base name (a rule's test fixture presented as "x.deb!control.tar.xz!postinst").
 	Name string
+	// Walker, when set, takes the inventory in its stead (analyzers/worker walks in a
+	// process of its own).
+	Walker Walker
 	// Keep makes the walk keep every file's bytes readable after it ends (Stored), for
 	// consumers that need them again, such as the SBOM catalogers: files of a directory
 	// are read again from where they are, files from inside archives and images are
@@ -114,6 +117,10 @@ func (inv *Inventory) Close() error {
 // only when an input cannot be read at all (it does not exist, it is not an image, the
 // registry refuses it); problems inside a delivery are in Inventory.Errors.
 func Take(ctx context.Context, inputs []string, opts Options) (*Inventory, error) {
+	if w := opts.Walker; w != nil {
+		opts.Walker = nil
+		return w.Take(ctx, inputs, opts)
+	}
 	if opts.Scope == "" {
 		opts.Scope = Squashed
 	}
@@ -221,11 +228,16 @@ func Take(ctx context.Context, inputs []string, opts Options) (*Inventory, error
 	inv.store = w.store
 	ok = true
 	inv.Errors = w.errs
+	sortErrors(inv)
+	return inv, nil
+}
+
+// sortErrors puts the errors in path order, each once.
+func sortErrors(inv *Inventory) {
 	slices.SortStableFunc(inv.Errors, func(a, b result.Error) int {
 		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Error, b.Error))
 	})
 	inv.Errors = slices.Compact(inv.Errors)
-	return inv, nil
 }
 
 func deref(p *int) int {

@@ -40,8 +40,14 @@ type checkAnalyzer struct {
 func (c checkAnalyzer) Name() string                   { return "check:" + c.name }
 func (c checkAnalyzer) Schema() any                    { return (*struct{})(nil) }
 func (c checkAnalyzer) Wants(*analyzers.Artifact) bool { return true }
+
+// Analyze runs the check and keeps nothing of its outcome, a panic included: kensa's own
+// parse, after, reports what is wrong with the document. An error of the analyzer is thus
+// always the worker's or the pool's, never the document's.
 func (c checkAnalyzer) Analyze(ctx context.Context, a *analyzers.Artifact) (any, error) {
-	return nil, c.c(ctx, a.Content, a.Size, a.Limits)
+	defer func() { recover() }()
+	_ = c.c(ctx, a.Content, a.Size, a.Limits)
+	return nil, nil
 }
 
 func checkAnalyzers() []analyzers.Analyzer {
@@ -59,12 +65,6 @@ func checkAnalyzers() []analyzers.Analyzer {
 // that), and the worker's end otherwise: a *StoppedError, a limit error when the worker
 // was stopped at one.
 func (p *Pool) Survives(ctx context.Context, name, path string) error {
-	checks.Lock()
-	c, ok := checks.m[name]
-	checks.Unlock()
-	if !ok {
-		return fmt.Errorf("no document check named %q", name)
-	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -77,12 +77,29 @@ func (p *Pool) Survives(ctx context.Context, name, path string) error {
 	if !st.Mode().IsRegular() {
 		return fmt.Errorf("%s is not a regular file", path)
 	}
+	return p.SurvivesReader(ctx, name, path, f, st.Size())
+}
+
+// SurvivesReader is Survives for size bytes of r, a document of the delivery named path:
+// a file, a part of the inventory's kept files, or bytes in memory.
+func (p *Pool) SurvivesReader(ctx context.Context, name, path string, r io.ReaderAt, size int64) error {
+	checks.Lock()
+	c, ok := checks.m[name]
+	checks.Unlock()
+	if !ok {
+		return fmt.Errorf("no document check named %q", name)
+	}
 	lim := p.lim
-	a := &analyzers.Artifact{Path: path, Size: st.Size(), Content: f, Limits: &lim}
+	a := &analyzers.Artifact{Path: path, Size: size, Content: r, Limits: &lim}
 	for _, o := range p.Run(ctx, []analyzers.Analyzer{checkAnalyzer{name, c}}, a) {
 		var se *StoppedError
 		if errors.As(o.Err, &se) {
 			return se
+		}
+		if o.Err != nil {
+			// The document never reached a worker (none could start): not parsed here
+			// either.
+			return fmt.Errorf("%s could not be checked in an analysis worker: %w", path, o.Err)
 		}
 	}
 	return ctx.Err()

@@ -24,12 +24,30 @@ func landlockABI() int {
 // confined process access to the memory and environment of processes outside its domain.
 var readable = []string{"/proc", "/sys", "/lib", "/lib64", "/usr/lib", "/usr/lib64", "/etc/ld.so.cache"}
 
-// confineThread puts the calling OS thread in a Landlock domain that denies every file
-// system access but reading (and executing) exe and the paths of readable, every TCP bind
-// and connect, and signals and abstract sockets outside the domain. A process started from
-// the thread inherits the domain. The caller locks the goroutine to its thread and lets
-// the thread end with it.
-func confineThread(abi int, exe string) error {
+// domain is what a process confined by Landlock may still do.
+type domain struct {
+	// exe may be read and executed; readExec are read and executed beneath (libraries);
+	// read are read beneath; write are read, written, created in and removed from beneath.
+	exe      string
+	readExec []string
+	read     []string
+	write    []string
+	// readAll leaves reading and executing unrestricted: only what changes the file
+	// system is confined (to write).
+	readAll bool
+	// tcp allows connecting TCP sockets (binding stays denied).
+	tcp bool
+}
+
+// analysisDomain is the analysis workers': their binary, the system's libraries, /proc
+// and /sys, no writing, no TCP.
+func analysisDomain(exe string) domain { return domain{exe: exe, readExec: readable} }
+
+// confineThread puts the calling OS thread in a Landlock domain that allows d and denies
+// every other file system access, TCP bind (and connect unless d.tcp), and signals and
+// abstract sockets outside the domain. A process started from the thread inherits the
+// domain. The caller locks the goroutine to its thread and lets the thread end with it.
+func confineThread(abi int, d domain) error {
 	const readExec = unix.LANDLOCK_ACCESS_FS_EXECUTE | unix.LANDLOCK_ACCESS_FS_READ_FILE | unix.LANDLOCK_ACCESS_FS_READ_DIR
 	attr := unix.LandlockRulesetAttr{Handled_access_fs: 1<<13 - 1} // ABI 1: execute … make_sym
 	size := unsafe.Sizeof(attr.Handled_access_fs)
@@ -41,6 +59,9 @@ func confineThread(abi int, exe string) error {
 	}
 	if abi >= 4 {
 		attr.Handled_access_net = unix.LANDLOCK_ACCESS_NET_BIND_TCP | unix.LANDLOCK_ACCESS_NET_CONNECT_TCP
+		if d.tcp {
+			attr.Handled_access_net = unix.LANDLOCK_ACCESS_NET_BIND_TCP
+		}
 		size = unsafe.Offsetof(attr.Handled_access_net) + unsafe.Sizeof(attr.Handled_access_net)
 	}
 	if abi >= 5 {
@@ -50,12 +71,20 @@ func confineThread(abi int, exe string) error {
 		attr.Scoped = unix.LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | unix.LANDLOCK_SCOPE_SIGNAL
 		size = unsafe.Offsetof(attr.Scoped) + unsafe.Sizeof(attr.Scoped)
 	}
+	if d.readAll {
+		attr.Handled_access_fs &^= readExec
+	}
+	handled := attr.Handled_access_fs
 	rs, _, errno := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, uintptr(unsafe.Pointer(&attr)), size, 0)
 	if errno != 0 {
 		return fmt.Errorf("creating the Landlock ruleset: %w", errno)
 	}
 	defer unix.Close(int(rs))
 	allow := func(path string, access uint64) error {
+		access &= handled
+		if access == 0 {
+			return nil
+		}
 		fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {
 			if errors.Is(err, unix.ENOENT) {
@@ -69,7 +98,8 @@ func confineThread(abi int, exe string) error {
 			return err
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-			access &^= unix.LANDLOCK_ACCESS_FS_READ_DIR // a file takes file rights only
+			// A file takes file rights only.
+			access &= unix.LANDLOCK_ACCESS_FS_EXECUTE | unix.LANDLOCK_ACCESS_FS_READ_FILE | unix.LANDLOCK_ACCESS_FS_WRITE_FILE | unix.LANDLOCK_ACCESS_FS_TRUNCATE | unix.LANDLOCK_ACCESS_FS_IOCTL_DEV
 		}
 		rule := unix.LandlockPathBeneathAttr{Allowed_access: access, Parent_fd: int32(fd)}
 		if _, _, errno := unix.Syscall6(unix.SYS_LANDLOCK_ADD_RULE, rs, unix.LANDLOCK_RULE_PATH_BENEATH, uintptr(unsafe.Pointer(&rule)), 0, 0, 0); errno != 0 {
@@ -77,11 +107,27 @@ func confineThread(abi int, exe string) error {
 		}
 		return nil
 	}
-	if err := allow(exe, unix.LANDLOCK_ACCESS_FS_EXECUTE|unix.LANDLOCK_ACCESS_FS_READ_FILE); err != nil {
-		return err
+	if d.exe != "" {
+		if err := allow(d.exe, unix.LANDLOCK_ACCESS_FS_EXECUTE|unix.LANDLOCK_ACCESS_FS_READ_FILE); err != nil {
+			return err
+		}
 	}
-	for _, p := range readable {
+	for _, p := range d.readExec {
 		if err := allow(p, readExec); err != nil {
+			return err
+		}
+	}
+	for _, p := range d.read {
+		if err := allow(p, unix.LANDLOCK_ACCESS_FS_READ_FILE|unix.LANDLOCK_ACCESS_FS_READ_DIR); err != nil {
+			return err
+		}
+	}
+	for _, p := range d.write {
+		// Everything but executing, making devices and the like: the walk's scratch files.
+		w := uint64(unix.LANDLOCK_ACCESS_FS_READ_FILE | unix.LANDLOCK_ACCESS_FS_READ_DIR | unix.LANDLOCK_ACCESS_FS_WRITE_FILE |
+			unix.LANDLOCK_ACCESS_FS_REMOVE_DIR | unix.LANDLOCK_ACCESS_FS_REMOVE_FILE | unix.LANDLOCK_ACCESS_FS_MAKE_DIR |
+			unix.LANDLOCK_ACCESS_FS_MAKE_REG | unix.LANDLOCK_ACCESS_FS_TRUNCATE)
+		if err := allow(p, w); err != nil {
 			return err
 		}
 	}

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 
 	"kensa.dev/kensa/analyzers"
+	"kensa.dev/kensa/analyzers/inventory"
 	"kensa.dev/kensa/internal/limits"
 )
 
@@ -18,6 +20,7 @@ var errUnavailable = errors.New("analysis workers need Linux; analysers run in k
 func Available() bool { return false }
 
 type proc struct {
+	mu     sync.Mutex
 	reason string
 	died   bool
 	peak   int64
@@ -38,4 +41,27 @@ func openContent(*analyzers.Artifact) (*content, error) { return nil, errUnavail
 func Serve() int {
 	fmt.Fprintln(os.Stderr, "kensa:", errUnavailable)
 	return 2
+}
+
+// WalkEnv marks a walk worker (see the Linux build).
+const WalkEnv = "KENSA_WORKER"
+
+// Walker takes inventories in walk workers; they need Linux.
+type Walker struct{}
+
+// WalkStats describe what the walk workers did.
+type WalkStats struct {
+	Started, Stopped, Died int
+	PeakMemory             int64
+}
+
+// NewWalker reports that walk workers do not run here.
+func NewWalker(Config) (*Walker, error) { return nil, errUnavailable }
+
+// Stats returns nothing: no walk ran.
+func (w *Walker) Stats() (Stats, WalkStats) { return Stats{}, WalkStats{} }
+
+// Take reports that walk workers do not run here.
+func (w *Walker) Take(context.Context, []string, inventory.Options) (*inventory.Inventory, error) {
+	return nil, errUnavailable
 }

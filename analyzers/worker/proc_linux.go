@@ -110,6 +110,10 @@ func start(cfg Config, lim *limits.Limits) (*proc, error) {
 		return nil, fmt.Errorf("starting an analysis worker (%s): %w", cfg.Executable, err)
 	}
 	pr.cmd = cmd
+	// The worker holds its ends now: without the parent's copies, its death is the end of
+	// its replies (a worker that never says hello and is stopped, too).
+	childEnd.Close()
+	respW.Close()
 	go func() {
 		cmd.Wait()
 		close(pr.waitd)
@@ -157,7 +161,7 @@ func startConfined(cmd *exec.Cmd) error {
 			if abi := landlockABI(); abi > 0 {
 				exe, err := os.Executable()
 				if err == nil {
-					err = confineThread(abi, exe)
+					err = confineThread(abi, analysisDomain(exe))
 				}
 				if err != nil {
 					spawner.err = fmt.Errorf("confining the analysis workers: %w", err)
@@ -323,9 +327,18 @@ func (pr *proc) ended(list []analyzers.Analyzer, out []analyzers.Outcome, cause 
 // runtimeFault reports whether a worker died of a fault inside the Go runtime itself. Under
 // RLIMIT_DATA a failed mapping can surface that way (in the garbage collector's queues, for
 // one) instead of as "out of memory"; the analyzers are Go code without cgo, so a fault in
-// the runtime of a worker under the limit is the limit.
+// the runtime of a worker under the limit, or in the C code that starts its threads, is the
+// limit.
 func runtimeFault(out []byte) bool {
-	if raceBuild || !bytes.HasPrefix(bytes.TrimSpace(out), []byte("SIGSEGV")) && !bytes.Contains(out, []byte("unexpected signal during runtime execution")) {
+	if raceBuild {
+		return false
+	}
+	// A mapping refused to C code the runtime calls (a test binary built with cgo creates
+	// its threads with pthread_create) faults outside Go's code, or fails the thread.
+	if bytes.Contains(out, []byte("unknown pc")) || bytes.Contains(out, []byte("pthread_create failed")) {
+		return true
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(out), []byte("SIGSEGV")) && !bytes.Contains(out, []byte("unexpected signal during runtime execution")) {
 		return false
 	}
 	// The first frame of the faulting goroutine names the runtime.

@@ -27,6 +27,9 @@ const maxStackBytes = 64 << 20
 // may run in that process.
 func Serve() int {
 	debug.SetMaxStack(maxStackBytes)
+	if os.Getenv(WalkEnv) == "walk" {
+		return serveWalk()
+	}
 	reqFile, respFile := os.NewFile(3, "requests"), os.NewFile(4, "replies")
 	if reqFile == nil || respFile == nil {
 		fmt.Fprintln(os.Stderr, "kensa: the analysis worker was started without its descriptors; it is started by kensa itself")

@@ -341,8 +341,12 @@ func TestWorkerConfined(t *testing.T) {
 func TestRuntimeFault(t *testing.T) {
 	gc := "SIGSEGV: segmentation violation\nPC=0x435b9d m=5 sigcode=1 addr=0x0\n\ngoroutine 0 gp=0x26889e0a0780 m=5 [idle]:\nruntime.(*spanQueue).tryDrain(0x7f5a00000400?)\n"
 	other := "SIGSEGV: segmentation violation\nPC=0x435b9d m=5 sigcode=1 addr=0x0\n\ngoroutine 7 gp=0x1 m=5 [running]:\nexample.com/parser.walk(0x0)\n"
-	if got := runtimeFault([]byte(gc)); got == raceBuild {
-		t.Errorf("runtime fault: %v (race build %v)", got, raceBuild)
+	// A thread's creation failing in C code (a cgo build), as seen under the limit.
+	cthread := "runtime: g 0 gp=0x371e8a655860: unknown pc 0x7fee30680eec\nstack: frame={sp:0x7fee2effce80, fp:0x0} stack=[0x7fee2e7fd000,0x7fee2effd000)\n"
+	for _, out := range []string{gc, cthread} {
+		if got := runtimeFault([]byte(out)); got == raceBuild {
+			t.Errorf("runtime fault %.40q: %v (race build %v)", out, got, raceBuild)
+		}
 	}
 	if runtimeFault([]byte(other)) || runtimeFault([]byte("fatal error: all goroutines are asleep")) {
 		t.Error("a fault outside the runtime taken for the memory limit")

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -24,7 +26,14 @@ type Test struct {
 	Package string
 	Name    string
 	Status  string
+	// TreePeak is the largest memory of kensa's whole process tree (kensa and its
+	// workers) the test measured and logged as "process tree peak: N bytes (bound B)",
+	// and TreeBound the bound it held that figure to; both 0 when it logged none.
+	TreePeak, TreeBound int64
 }
+
+// treePeakLine is how a test logs the memory of kensa's process tree.
+var treePeakLine = regexp.MustCompile(`process tree peak: ([0-9]+) bytes \(bound ([0-9]+)\)`)
 
 // String names the test as "package TestName/sub".
 func (t Test) String() string { return t.Package + " " + t.Name }
@@ -41,6 +50,7 @@ func ReadEvents(r io.Reader) ([]Test, error) {
 		Action  string
 		Package string
 		Test    string
+		Output  string
 	}
 	var order []Test
 	index := map[[2]string]int{}
@@ -64,6 +74,14 @@ func ReadEvents(r io.Reader) ([]Test, error) {
 		}
 		t := &order[i]
 		switch e.Action {
+		case "output":
+			if m := treePeakLine.FindStringSubmatch(e.Output); m != nil {
+				peak, _ := strconv.ParseInt(m[1], 10, 64)
+				bound, _ := strconv.ParseInt(m[2], 10, 64)
+				if peak > t.TreePeak {
+					t.TreePeak, t.TreeBound = peak, bound
+				}
+			}
 		case "run":
 			// a rerun that never ends is a failure; one that ends keeps the worst outcome
 			if t.Status == "" || t.Status == Passed {
@@ -156,6 +174,25 @@ func (s SeriesResult) Counts() (rows, tested, asSpecified, tests int) {
 		}
 	}
 	return rows, tested, asSpecified, len(distinct)
+}
+
+// TreePeak returns the largest memory of kensa's process tree measured by a test of the
+// series, with the bound that test held it to, and how many of its tests measured it.
+func (s SeriesResult) TreePeak() (peak, bound int64, measured int) {
+	seen := map[Test]bool{}
+	for _, r := range s.Rows {
+		for _, t := range r.Tests {
+			if seen[t] || t.TreePeak == 0 {
+				continue
+			}
+			seen[t] = true
+			measured++
+			if t.TreePeak > peak {
+				peak, bound = t.TreePeak, t.TreeBound
+			}
+		}
+	}
+	return peak, bound, measured
 }
 
 // Census is the catalogue with the tests found for each row.

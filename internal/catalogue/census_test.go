@@ -166,6 +166,9 @@ this line is not JSON
 {"Action":"run","Package":"kensa.dev/kensa/analyzers/zip","Test":"TestZ3Dir"}
 {"Action":"pass","Package":"kensa.dev/kensa/analyzers/zip","Test":"TestZ3Dir"}
 {"Action":"run","Package":"kensa.dev/kensa/cmd/kensa","Test":"TestScripts/hostile_traversal"}
+{"Action":"output","Package":"kensa.dev/kensa/cmd/kensa","Test":"TestScripts/hostile_traversal","Output":"        process tree peak: 157286400 bytes (bound 905969664)\n"}
+{"Action":"output","Package":"kensa.dev/kensa/cmd/kensa","Test":"TestScripts/hostile_traversal","Output":"        process tree peak: 209715200 bytes (bound 1073741824)\n"}
+{"Action":"output","Package":"kensa.dev/kensa/cmd/kensa","Test":"TestScripts/hostile_traversal","Output":"        process tree peak: 104857600 bytes (bound 905969664)\n"}
 {"Action":"pass","Package":"kensa.dev/kensa/cmd/kensa","Test":"TestScripts/hostile_traversal"}
 {"Action":"run","Package":"kensa.dev/kensa/cmd/kensa","Test":"TestScripts/hostile_bomb_entry"}
 {"Action":"fail","Package":"kensa.dev/kensa/cmd/kensa","Test":"TestScripts/hostile_bomb_entry"}
@@ -204,6 +207,16 @@ func TestReadEvents(t *testing.T) {
 	}
 	if tests[0].Name != "TestTar" || tests[1].Name != "TestTar/T9_truncated" {
 		t.Errorf("not in start order: %v", tests[:2])
+	}
+	// the largest of the tree peaks a test logged, with its own bound
+	for _, tt := range tests {
+		want := [2]int64{}
+		if tt.Name == "TestScripts/hostile_traversal" {
+			want = [2]int64{200 << 20, 1 << 30}
+		}
+		if got := [2]int64{tt.TreePeak, tt.TreeBound}; got != want {
+			t.Errorf("%s: tree peak and bound %v, want %v", tt.Name, got, want)
+		}
 	}
 }
 
@@ -321,10 +334,10 @@ func TestRender(t *testing.T) {
 	c := census(t, map[string][]string{"TestScripts/hostile_traversal": {"T1"}})
 	out := Render(c, "kensa.dev/kensa")
 	for _, want := range []string{
-		"| T — tar (docker-archive, OCI layers, deb data.tar, rpm cpio analogue) | 13 | 5 | 2 | 6 | 0 |\n",
+		"| T — tar (docker-archive, OCI layers, deb data.tar, rpm cpio analogue) | 13 | 5 | 2 | 6 | 0 | 200.0 MiB of 1.0 GiB (1 tests) |\n",
 		// TestZ10G5Content counts once in all; B6 and U1-U5 do not apply
-		"| all | 140 | 9 | 5 | 9 | 6 |\n",
-		"| U — TUF / trust material | 0 | 0 | 0 | 0 | 5 |\n",
+		"| all | 140 | 9 | 5 | 9 | 6 | |\n",
+		"| U — TUF / trust material | 0 | 0 | 0 | 0 | 5 | not measured: no test runs kensa on this series |\n",
 		"| B6 |", "| not applicable: kensa never asks for more than one transparency-log entry",
 		"| T1 | names `../x`",
 		"analyzers/archive `TestTar/T1_names` (failed)<br>cmd/kensa `TestScripts/hostile_traversal` | failed |\n",

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"kensa.dev/kensa/internal/limits"
 )
 
 // Markers delimit the generated part of the document.
@@ -17,14 +19,14 @@ const (
 // prefix (e.g. "kensa.dev/kensa/").
 func Render(c *Census, module string) string {
 	var b strings.Builder
-	b.WriteString("| series | rows that apply | rows with tests | rows as specified | tests | not applicable |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| series | rows that apply | rows with tests | rows as specified | tests | not applicable | memory of kensa's process tree (peak, bound) |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---|\n")
 	var all [4]int
 	distinct := map[Test]bool{} // a test covering rows of two series counts once in all
 	for _, s := range c.Series {
 		rows, tested, ok, tests := s.Counts()
 		na := len(s.Rows) - rows
-		fmt.Fprintf(&b, "| %s — %s | %d | %d | %d | %d | %d |\n", s.Series.Letter, cell(s.Series.Name), rows, tested, ok, tests, na)
+		fmt.Fprintf(&b, "| %s — %s | %d | %d | %d | %d | %d | %s |\n", s.Series.Letter, cell(s.Series.Name), rows, tested, ok, tests, na, treeCell(s))
 		all[0] += rows
 		all[1] += tested
 		all[2] += ok
@@ -35,7 +37,7 @@ func Render(c *Census, module string) string {
 			}
 		}
 	}
-	fmt.Fprintf(&b, "| all | %d | %d | %d | %d | %d |\n", all[0], all[1], all[2], len(distinct), all[3])
+	fmt.Fprintf(&b, "| all | %d | %d | %d | %d | %d | |\n", all[0], all[1], all[2], len(distinct), all[3])
 	b.WriteString("\nEach row of the catalogue, what it expects, and the tests that cover it:\n\n")
 	b.WriteString("| ID | input → expected | tests | status |\n")
 	b.WriteString("|---|---|---|---|\n")
@@ -60,6 +62,16 @@ func Render(c *Census, module string) string {
 		}
 	}
 	return b.String()
+}
+
+// treeCell says how much memory kensa and its workers took together at most in the
+// series' tests that ran kensa and measured it, against the bound of that test.
+func treeCell(s SeriesResult) string {
+	peak, bound, n := s.TreePeak()
+	if n == 0 {
+		return "not measured: no test runs kensa on this series"
+	}
+	return fmt.Sprintf("%s of %s (%d tests)", limits.HumanSize(peak), limits.HumanSize(bound), n)
 }
 
 // cell makes s safe inside a Markdown table cell.

@@ -167,7 +167,7 @@ or a FAIL that rests only on what could not be inspected).`,
 				findings = append(findings, manifestFindings(inv, manifest, pol.Declarations.Manifest)...)
 			}
 			// Verification first: its results are the trust facts the rules read.
-			checks := v.run(inv)
+			checks := v.run(cmd.Context(), inv, opts)
 			checks = append(checks, v.image(cmd.Context(), inv, opts)...)
 			keepProfiles(inv)
 			ruled, rerrs := judge(cmd.Context(), eng, inv, trustOf(inv, checks))

@@ -310,8 +310,8 @@ const forgerArg0 = "kensa-forging-worker"
 const crasherArg0 = "kensa-crashing-worker"
 
 func init() {
-	if len(os.Args) < 2 || os.Args[len(os.Args)-1] != worker.Arg {
-		return
+	if len(os.Args) < 2 || os.Args[len(os.Args)-1] != worker.Arg || os.Getenv(worker.WalkEnv) != "" {
+		return // not an analysis worker: a walk worker is kensa's own, and starts those
 	}
 	switch {
 	case strings.HasPrefix(os.Args[0], forgerArg0+"|"):
@@ -522,7 +522,7 @@ func TestG1G2WorkerCrashNamesTheFile(t *testing.T) {
 			t.Errorf("%s not listed with its digest: %+v", p, res.Artifacts)
 		}
 	}
-	if died := regexp.MustCompile(`, ([0-9]+) died`).FindStringSubmatch(stderr); died == nil || died[1] != fmt.Sprint(len(res.Errors)) {
+	if died := regexp.MustCompile(`analysis workers: .*, ([0-9]+) died`).FindStringSubmatch(stderr); died == nil || died[1] != fmt.Sprint(len(res.Errors)) {
 		t.Errorf("stderr does not count the worker that died: %s", stderr)
 	}
 }

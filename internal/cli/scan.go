@@ -61,11 +61,11 @@ func (f *inspectFlags) options(stderr io.Writer) (inventory.Options, error) {
 	}
 	switch f.isolation {
 	case "process":
-		pool, err := startWorkers(opts, f.quiet, stderr)
+		pool, walker, err := startWorkers(opts, f.quiet, stderr)
 		if err != nil {
 			return opts, err
 		}
-		opts.Isolate = pool
+		opts.Isolate, opts.Walker = pool, walker
 	case "none":
 	default:
 		return opts, usagef("--isolation %q: want process or none", f.isolation)

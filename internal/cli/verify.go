@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"kensa.dev/kensa/analyzers/image"
 	"kensa.dev/kensa/analyzers/inventory"
+	"kensa.dev/kensa/analyzers/worker"
 	"kensa.dev/kensa/attest/authenticode"
 	"kensa.dev/kensa/attest/checksums"
 	"kensa.dev/kensa/attest/provenance"
@@ -121,7 +123,7 @@ decided, 0 otherwise.`,
 			}
 			defer inv.Close()
 			res := newResult(inv, opts)
-			res.Checks = v.run(inv)
+			res.Checks = v.run(cmd.Context(), inv, opts)
 			res.Checks = append(res.Checks, v.image(cmd.Context(), inv, opts)...)
 			res.Artifacts = []result.Artifact{}
 			if err := writeResult(stdout, out, res, nil); err != nil {
@@ -243,7 +245,8 @@ func readSmall(name string, limit int64) ([]byte, error) {
 }
 
 // run makes every check of the delivery.
-func (v *verifier) run(inv *inventory.Inventory) []result.Check {
+func (v *verifier) run(ctx context.Context, inv *inventory.Inventory, opts inventory.Options) []result.Check {
+	pool, _ := opts.Isolate.(*worker.Pool)
 	type file struct {
 		a result.Artifact
 		s inventory.Stored
@@ -299,7 +302,14 @@ func (v *verifier) run(inv *inventory.Inventory) []result.Check {
 		if !ok {
 			return
 		}
-		cs, verified := sigstore.VerifyAttachment(a, data, f.a.Digest, v.trust)
+		screened := func(p string) ([]byte, error) {
+			b, err := data(p)
+			if err == nil && p == a.Path {
+				err = screen(ctx, pool, "sigstore-"+a.Kind, p, bytes.NewReader(b), int64(len(b)))
+			}
+			return b, err
+		}
+		cs, verified := sigstore.VerifyAttachment(a, screened, f.a.Digest, v.trust)
 		checks = append(checks, cs...)
 		for _, c := range cs {
 			if c.Status == result.Pass {
@@ -373,6 +383,11 @@ func (v *verifier) run(inv *inventory.Inventory) []result.Check {
 			continue
 		}
 		r, err := f.s.Open()
+		if err == nil {
+			if err = screen(ctx, pool, "authenticode", p, r, f.a.Size); err != nil {
+				r.Close()
+			}
+		}
 		if err != nil {
 			checks = append(checks, result.Check{Name: authenticode.CheckName, Subject: p, Status: result.Erred, Detail: err.Error()})
 			continue

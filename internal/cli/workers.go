@@ -8,10 +8,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"kensa.dev/kensa/analyzers/inventory"
 	"kensa.dev/kensa/analyzers/worker"
+	"kensa.dev/kensa/attest/authenticode"
+	"kensa.dev/kensa/attest/sigstore"
 	"kensa.dev/kensa/internal/limits"
+	"kensa.dev/kensa/internal/proctree"
 	"kensa.dev/kensa/sbom"
 )
 
@@ -19,25 +23,38 @@ import (
 var pools struct {
 	sync.Mutex
 	list []*runPool
+	// tree measures kensa and its workers together while a pool runs.
+	tree *proctree.Sampler
 }
 
 type runPool struct {
 	*worker.Pool
+	walker *worker.Walker
 	quiet  bool
 	stderr io.Writer
 }
 
-// startWorkers starts the pool that parses the files of this run in worker processes.
-func startWorkers(opts inventory.Options, quiet bool, stderr io.Writer) (*worker.Pool, error) {
+// startWorkers starts the pool that parses documents of this run in worker processes, and
+// the walker that takes deliveries apart in walk workers (which run the analyzers in
+// analysis workers of their own).
+func startWorkers(opts inventory.Options, quiet bool, stderr io.Writer) (*worker.Pool, *worker.Walker, error) {
 	lim := opts.Limits
-	pool, err := worker.New(worker.Config{Size: opts.Jobs, Limits: &lim})
+	cfg := worker.Config{Size: opts.Jobs, Limits: &lim}
+	pool, err := worker.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w (run with --isolation none to parse in kensa's own process)", err)
+		return nil, nil, fmt.Errorf("%w (run with --isolation none to parse in kensa's own process)", err)
+	}
+	walker, err := worker.NewWalker(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (run with --isolation none to parse in kensa's own process)", err)
 	}
 	pools.Lock()
-	pools.list = append(pools.list, &runPool{Pool: pool, quiet: quiet, stderr: stderr})
+	pools.list = append(pools.list, &runPool{Pool: pool, walker: walker, quiet: quiet, stderr: stderr})
+	if pools.tree == nil {
+		pools.tree = proctree.Sample(os.Getpid(), 10*time.Millisecond)
+	}
 	pools.Unlock()
-	return pool, nil
+	return pool, walker, nil
 }
 
 // peakResident is kensa's own peak resident memory (VmHWM). getrusage would not do: for
@@ -60,17 +77,28 @@ func peakResident() int64 {
 // when one was stopped or died, or when asked to (not --quiet).
 func stopWorkers() {
 	pools.Lock()
-	list := pools.list
-	pools.list = nil
+	list, tree := pools.list, pools.tree
+	pools.list, pools.tree = nil, nil
 	pools.Unlock()
+	var treePeak int64
+	if tree != nil {
+		treePeak = tree.Stop()
+	}
 	for _, p := range list {
 		p.Close()
 		st := p.Stats()
-		if st.Stopped+st.Died == 0 || p.quiet {
+		inner, walks := p.walker.Stats()
+		st.Started += inner.Started
+		st.Stopped += inner.Stopped
+		st.Died += inner.Died
+		st.PeakMemory = max(st.PeakMemory, inner.PeakMemory)
+		if st.Stopped+st.Died+walks.Stopped+walks.Died == 0 || p.quiet {
 			continue
 		}
-		fmt.Fprintf(p.stderr, "analysis workers: %d started, %d stopped at a limit, %d died; peak memory of a worker %s (own pages), of kensa itself %s (resident)\n",
-			st.Started, st.Stopped, st.Died, limits.HumanSize(st.PeakMemory), limits.HumanSize(peakResident()))
+		fmt.Fprintf(p.stderr, "walk workers: %d started, %d stopped at a limit, %d died; peak memory of a walk worker %s (own pages)\n",
+			walks.Started, walks.Stopped, walks.Died, limits.HumanSize(walks.PeakMemory))
+		fmt.Fprintf(p.stderr, "analysis workers: %d started, %d stopped at a limit, %d died; peak memory of a worker %s (own pages), of kensa itself %s (resident), of kensa and its workers together %s\n",
+			st.Started, st.Stopped, st.Died, limits.HumanSize(st.PeakMemory), limits.HumanSize(peakResident()), limits.HumanSize(treePeak))
 	}
 }
 
@@ -80,6 +108,36 @@ func init() {
 		_, err := sbom.ReadDeclared(io.NewSectionReader(r, 0, size), lim.FileSize)
 		return err
 	})
+	// Signature documents: protobuf JSON, X.509 certificates, DSSE envelopes and in-toto
+	// statements, through sigstore-go's decoders.
+	for _, kind := range []string{sigstore.KindBundle, sigstore.KindJSONL, sigstore.KindSignature} {
+		worker.RegisterCheck("sigstore-"+kind, func(_ context.Context, r io.ReaderAt, size int64, _ *limits.Limits) error {
+			b, err := io.ReadAll(io.NewSectionReader(r, 0, min(size, sigstore.MaxBundleSize+1)))
+			if err != nil {
+				return err
+			}
+			return sigstore.ParseAttachment(kind, b)
+		})
+	}
+	// A PE's Authenticode signature: PKCS#7 and X.509 in ASN.1, and the PE's layout.
+	worker.RegisterCheck("authenticode", func(_ context.Context, r io.ReaderAt, size int64, _ *limits.Limits) error {
+		_, err := authenticode.Verify(r, size, authenticode.Options{})
+		return err
+	})
+}
+
+// screen has an analysis worker parse a document of the delivery the way kensa is about
+// to, with check (RegisterCheck), before kensa parses it itself: a signature document or
+// a signed PE built to exhaust memory or hang stops a worker, and the document's check
+// is an error instead of a verdict. Without a pool (--isolation none) it does nothing.
+func screen(ctx context.Context, pool *worker.Pool, check, path string, r io.ReaderAt, size int64) error {
+	if pool == nil {
+		return nil
+	}
+	if err := pool.SurvivesReader(ctx, check, path, r, size); err != nil {
+		return fmt.Errorf("%s was not read: %w", path, err)
+	}
+	return nil
 }
 
 // readDeclared reads a vendor's SBOM, once a worker process has survived reading it

@@ -66,6 +66,9 @@ type Limits struct {
 	BlobSize int64 `json:"blobSize"`
 	// WorkerMemory bounds the memory of one process that parses files (bytes).
 	WorkerMemory int64 `json:"workerMemory"`
+	// WalkMemory bounds the memory of the process that takes a delivery apart: it walks
+	// archives and images, decompresses and hashes (bytes).
+	WalkMemory int64 `json:"walkMemory"`
 	// ParseTimeout bounds the wall time the analysis of one file may take (seconds).
 	ParseTimeout int64 `json:"parseTimeout"`
 	// ParseCPU bounds the CPU time the analysis of one file may take (seconds).
@@ -109,6 +112,7 @@ func Default() Limits {
 		ManifestSize:   4 * MiB,
 		BlobSize:       8 * GiB,
 		WorkerMemory:   4 * GiB,
+		WalkMemory:     4 * GiB,
 		ParseTimeout:   60,
 		ParseCPU:       60,
 		TargetTimeout:  3600,
@@ -156,6 +160,7 @@ var fields = []field{
 	{"manifest-size", bytes, "one manifest, index or image config", "ggcr allows 100M; real manifests are a few KiB", func(l *Limits) any { return &l.ManifestSize }},
 	{"blob-size", bytes, "one compressed image layer", "cosign CVE-2024-29902: unbounded attachments", func(l *Limits) any { return &l.BlobSize }},
 	{"worker-memory", bytes, "memory of one process that parses files (ELF, PE, Mach-O, scripts)", "a fatal out-of-memory in a parser must stop one worker, not the run (syft #5187, Go #45599)", func(l *Limits) any { return &l.WorkerMemory }},
+	{"walk-memory", bytes, "memory of the process that takes a delivery apart (archives, images, decompression)", "a decompressor or archive reader that exhausts memory must stop the walk of one delivery with an error, not kensa (Go #45599, CVE-2022-2879)", func(l *Limits) any { return &l.WalkMemory }},
 	{"parse-timeout", seconds, "wall time to analyse one file", "hangs in parsers (saferwall #128: relocation blocks of size 0)", func(l *Limits) any { return &l.ParseTimeout }},
 	{"target-timeout", seconds, "wall time to take one target apart (a delivery, an image)", "bounds slow-drip and pathological inputs; a 2 GB image takes minutes, the reference's 10m is too tight for large images", func(l *Limits) any { return &l.TargetTimeout }},
 	{"request-timeout", seconds, "wait for a registry's answer to start, and for each further read", "cosign and ggcr use 30s; a stalled registry must not hold the run", func(l *Limits) any { return &l.RequestTimeout }},

@@ -1,0 +1,205 @@
+package worker
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"kensa.dev/kensa/analyzers"
+	"kensa.dev/kensa/analyzers/inventory"
+	"kensa.dev/kensa/analyzers/registry"
+	"kensa.dev/kensa/internal/fixture"
+	"kensa.dev/kensa/internal/limits"
+)
+
+// sizeAnalyzer is an analyzer no worker knows (as the rules' pattern matcher): it runs in
+// this process after a walk elsewhere, over the bytes the walk kept.
+type sizeAnalyzer struct{}
+
+type sizeFacts struct{ Read int64 }
+
+func (sizeAnalyzer) Name() string                     { return "size" }
+func (sizeAnalyzer) Schema() any                      { return (*sizeFacts)(nil) }
+func (sizeAnalyzer) Wants(a *analyzers.Artifact) bool { return a.Format == "script" }
+func (sizeAnalyzer) Analyze(_ context.Context, a *analyzers.Artifact) (any, error) {
+	b := make([]byte, a.Size)
+	n, _ := a.Content.ReadAt(b, 0)
+	return &sizeFacts{Read: int64(n)}, nil
+}
+
+// walkDelivery writes a delivery directory: a script, and a tar.gz holding a script and
+// this test binary (an ELF file for the ELF and Go analyzers).
+func walkDelivery(t *testing.T) string {
+	t.Helper()
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(fixture.Tar(fixture.Exec("bin/install.sh", []byte("#!/bin/sh\ncurl -fsSL https://updates.example.net/a.sh | sh\n")),
+		fixture.Exec("bin/worker.test", self)))
+	zw.Close()
+	dir := filepath.Join(t.TempDir(), "delivery")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "payload.tar.gz"), gz.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(dir, "setup.sh"), []byte("#!/bin/sh\necho setup\n"), 0o755)
+	return dir
+}
+
+// TestWalkSameAsInProcess: an inventory taken in a walk worker (which runs the analyzers
+// in analysis workers of its own) is the inventory taken in this process, facts and
+// errors included, and the analyzer no worker knows runs here over the kept bytes. The
+// kept bytes are readable until Close, which removes everything the walk wrote.
+func TestWalkSameAsInProcess(t *testing.T) {
+	dir := walkDelivery(t)
+	lim := limits.Default()
+	walker, err := NewWalker(Config{Size: 2, Limits: &lim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := newPool(t, lim)
+	scratch := t.TempDir()
+	opts := inventory.Options{Limits: lim, Jobs: 2, Keep: true, Scratch: scratch,
+		Analyzers: append(registry.All(), sizeAnalyzer{})}
+	here, err := inventory.Take(context.Background(), []string{dir}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer here.Close()
+	opts.Isolate = pool
+	away, err := walker.Take(context.Background(), []string{dir}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inv := range []*inventory.Inventory{here, away} {
+		for i := range inv.Artifacts {
+			inv.Artifacts[i].Facts = roundTrip(t, inv.Artifacts[i].Facts)
+		}
+	}
+	hj, _ := json.MarshalIndent(struct{ T, A, E any }{here.Targets, here.Artifacts, here.Errors}, "", " ")
+	aj, _ := json.MarshalIndent(struct{ T, A, E any }{away.Targets, away.Artifacts, away.Errors}, "", " ")
+	if !bytes.Equal(hj, aj) {
+		t.Errorf("the walk worker's inventory differs from this process's:\n%s\n---\n%.3000s", aj, hj)
+	}
+	facts := 0
+	for i, a := range away.Artifacts {
+		if _, ok := a.Facts["size"]; ok {
+			facts++
+		}
+		if a.Path == "payload.tar.gz!bin/install.sh" {
+			r, err := away.Stored[i].Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := make([]byte, 9)
+			r.ReadAt(b, 0)
+			r.Close()
+			if string(b) != "#!/bin/sh" {
+				t.Errorf("the kept bytes of %s read %q", a.Path, b)
+			}
+		}
+	}
+	if facts != 2 {
+		t.Errorf("the analyzer of this process saw %d scripts, want 2", facts)
+	}
+	if here.Close(); true {
+		away.Close()
+	}
+	if entries, _ := os.ReadDir(scratch); len(entries) != 0 {
+		t.Errorf("the scratch directory holds %v after Close", entries)
+	}
+	if st, walks := walker.Stats(); walks.Started != 1 || walks.Stopped+walks.Died != 0 || st.Started == 0 {
+		t.Errorf("stats: analysis %+v, walks %+v", st, walks)
+	}
+}
+
+// roundTrip makes facts comparable: the same JSON whatever their Go types.
+func roundTrip(t *testing.T, facts map[string]any) map[string]any {
+	if facts == nil {
+		return nil
+	}
+	b, err := json.Marshal(facts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	json.Unmarshal(b, &out)
+	return out
+}
+
+// TestWalkRehash: kensa hashes the delivery's own files again and holds the walk's
+// digests to them; a digest the walk worker misreported is replaced and is an error.
+func TestWalkRehash(t *testing.T) {
+	dir := walkDelivery(t)
+	lim := limits.Default()
+	walker, err := NewWalker(Config{Size: 2, Limits: &lim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := walker.Take(context.Background(), []string{dir}, inventory.Options{Limits: lim, Keep: true, Scratch: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inv.Close()
+	if len(inv.Errors) != 0 {
+		t.Fatalf("errors: %+v", inv.Errors)
+	}
+	var forged, member int
+	for i, a := range inv.Artifacts {
+		switch a.Path {
+		case "setup.sh":
+			forged = i
+		case "payload.tar.gz!bin/install.sh":
+			member = i
+		}
+	}
+	honest := inv.Artifacts[forged].Digest
+	inv.Artifacts[forged].Digest = "sha256:" + strings.Repeat("0", 64)
+	memberDigest := inv.Artifacts[member].Digest
+	rehash(inv, 2)
+	if inv.Artifacts[forged].Digest != honest || len(inv.Errors) != 1 || inv.Errors[0].Path != "setup.sh" ||
+		!strings.Contains(inv.Errors[0].Error, "the walk worker reported sha256:000") {
+		t.Errorf("after rehash: %s, errors %+v", inv.Artifacts[forged].Digest, inv.Errors)
+	}
+	if inv.Artifacts[member].Digest != memberDigest {
+		t.Errorf("a file inside an archive was hashed again: it has no bytes of its own on disk")
+	}
+}
+
+// TestWalkStoppedAtWalkMemory: a zip of 200 MiB inside a tar.gz, held in memory for random
+// access (spool-memory loosened), stops the walk worker at walk-memory: the target gets a
+// limit error, this process goes on, and nothing is left in the scratch directory.
+func TestWalkStoppedAtWalkMemory(t *testing.T) {
+	c := fixture.Hostile["walk-bomb"]
+	path := filepath.Join(t.TempDir(), c.File)
+	if err := os.WriteFile(path, c.Make(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lim := limits.Default()
+	lim.Ratio, lim.SpoolMemory, lim.WalkMemory = 5000, 1<<30, 96<<20
+	walker, err := NewWalker(Config{Size: 2, Limits: &lim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scratch := t.TempDir()
+	inv, err := walker.Take(context.Background(), []string{path}, inventory.Options{Limits: lim, Scratch: scratch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Errors) != 1 || inv.Errors[0].Path != path || inv.Errors[0].Kind != "limit" ||
+		!strings.Contains(inv.Errors[0].Error, "exceeds the walk-memory limit of 96M") || len(inv.Artifacts) != 0 {
+		t.Errorf("inventory: %+v", inv)
+	}
+	if _, walks := walker.Stats(); walks.Stopped != 1 {
+		t.Errorf("walks: %+v", walks)
+	}
+	if entries, _ := os.ReadDir(scratch); len(entries) != 0 {
+		t.Errorf("the scratch directory holds %v", entries)
+	}
+}
