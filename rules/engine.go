@@ -103,6 +103,7 @@ type Engine struct {
 	analyzers []analyzers.Analyzer
 	zero      map[string]any // analyzer name → zero facts, for files it did not look at
 	set       *pattern.Set   // every pattern of every rule
+	defs      []pattern.Def  // what set was compiled from
 	// patternFormats are the formats some rule with patterns applies to.
 	patternFormats map[string]bool
 }

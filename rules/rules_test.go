@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/internal/result"
+	"kensa.dev/kensa/rules/pattern"
 )
 
 // DemoFacts stand in for an analyzer's facts type in these tests: the engine must work
@@ -296,5 +298,70 @@ tests: [{fixture: a, match: true}, {fixture: b, match: false}]
 	failed := &Input{Artifact: Artifact{Format: "elf"}, Facts: map[string]any{"demo": nil}, Failed: map[string]bool{"demo": true}}
 	if fs, errs := e.Evaluate(ctx, failed); len(fs) != 0 || len(errs) != 0 {
 		t.Errorf("judged on the zero facts of a failed analyzer: %+v %v", fs, errs)
+	}
+}
+
+// TestMatchAnalyzerFromSpec: the matcher made from another matcher's Spec (as a walk
+// worker makes it) wants the same files and finds the same matches, a literal of bytes
+// that are not UTF-8 included.
+func TestMatchAnalyzerFromSpec(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(dir+"/p.yaml", []byte(`id: x/bytes
+title: t
+severity: low
+description: d
+applies_to: [data, script]
+patterns:
+  raw: {hex: "FF FE 00 41"}
+  word: {literal: "/dev/tcp/", nocase: true}
+condition: raw || word
+tests: [{fixture: a, match: true}, {fixture: b, match: false}]
+`), 0o644)
+	p, err := LoadPack(os.DirFS(dir), ".", "p", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Compile([]*Pack{p}, demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := e.MatchAnalyzer()
+	spec, err := m.(interface {
+		Spec() (json.RawMessage, error)
+	}).Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	made, err := NewMatchAnalyzer(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("x\xff\xfe\x00A /DEV/TCP/1.2.3.4 \xff\xfe\x00A")
+	a := &analyzers.Artifact{Path: "x", Format: "data", Size: int64(len(body)), Content: bytes.NewReader(body)}
+	if !made.Wants(a) || made.Wants(&analyzers.Artifact{Format: "elf"}) {
+		t.Fatal("the made matcher wants other files")
+	}
+	want, err1 := m.Analyze(context.Background(), a)
+	got, err2 := made.Analyze(context.Background(), a)
+	wj, _ := json.Marshal(want)
+	gj, _ := json.Marshal(got)
+	if err1 != nil || err2 != nil || !bytes.Equal(wj, gj) || !strings.Contains(string(gj), `#raw"`) {
+		t.Errorf("matches %s (%v), made from the spec %s (%v)", wj, err1, gj, err2)
+	}
+	// A literal's bytes cross as they are.
+	set, err := pattern.Compile([]pattern.Def{{ID: "bin", Kind: pattern.Literal, Text: "\xff\xfe\x00A"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, _ = (&matchAnalyzer{set: set, defs: []pattern.Def{{ID: "bin", Kind: pattern.Literal, Text: "\xff\xfe\x00A"}}, formats: map[string]bool{"data": true}}).Spec()
+	if made, err = NewMatchAnalyzer(spec); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := made.Analyze(context.Background(), a)
+	if b, _ := json.Marshal(ms); err != nil || !strings.Contains(string(b), `"id":"bin","count":2`) {
+		t.Errorf("the literal of raw bytes, made from the spec, found %s (%v)", b, err)
+	}
+	if _, err := NewMatchAnalyzer(json.RawMessage(`{"patterns":[{"id":"x","kind":2,"text":"KA=="}]}`)); err == nil {
+		t.Error("a spec with a pattern that does not compile was accepted")
 	}
 }

@@ -77,6 +77,10 @@ func (w *walker) analyze(ctx context.Context, n *node, a *analyzers.Artifact, ra
 			w.fail(n.Path, analysisKind(o.Err), err)
 		}
 	}
+	if out := w.opts.FactsOut; out != nil && n.Facts != nil {
+		out(n.id, n.Facts)
+		n.Facts = nil
+	}
 }
 
 // runAnalyzers runs the analyzers that want a: in this process, or the ones the

@@ -70,6 +70,10 @@ type Options struct {
 	// Name, when set, is the path a single-file target is listed under instead of its
 	// base name (a rule's test fixture presented as "x.deb!control.tar.xz!postinst").
 	Name string
+	// FactsOut, when set, receives each artifact's facts as soon as its analyzers are
+	// done, with an id that Inventory.IDs gives the artifact, and the inventory keeps no
+	// facts: a walk in a worker hands them on instead of holding them all.
+	FactsOut func(id int64, facts map[string]any)
 	// Walker, when set, takes the inventory in its stead (analyzers/worker walks in a
 	// process of its own).
 	Walker Walker
@@ -99,6 +103,8 @@ type Inventory struct {
 	// Stored, with Options.Keep, says where each artifact's bytes can be read: Stored[i]
 	// belongs to Artifacts[i].
 	Stored []Stored
+
+	ids []int64 // the walk's node ids of the artifacts (Options.FactsOut)
 
 	store *store
 }
@@ -192,8 +198,9 @@ func Take(ctx context.Context, inputs []string, opts Options) (*Inventory, error
 	multi := len(targets) > 1
 	inv.Hidden = int(w.hidden.Load())
 	type kept struct {
-		a result.Artifact
-		s Stored
+		a  result.Artifact
+		s  Stored
+		id int64
 	}
 	var all []kept
 	for _, n := range w.nodes {
@@ -212,7 +219,7 @@ func Take(ctx context.Context, inputs []string, opts Options) (*Inventory, error
 				s = k
 			}
 		}
-		all = append(all, kept{a, s})
+		all = append(all, kept{a, s, n.id})
 	}
 	slices.SortStableFunc(all, func(x, y kept) int {
 		a, b := x.a, y.a
@@ -221,6 +228,7 @@ func Take(ctx context.Context, inputs []string, opts Options) (*Inventory, error
 	})
 	for _, k := range all {
 		inv.Artifacts = append(inv.Artifacts, k.a)
+		inv.ids = append(inv.ids, k.id)
 		if w.store != nil {
 			inv.Stored = append(inv.Stored, k.s)
 		}
@@ -260,6 +268,7 @@ type walker struct {
 	analysisSlots chan struct{}
 	entries       atomic.Int64
 	hidden        atomic.Int64 // image files hidden by later layers
+	ids           atomic.Int64 // the last node id given
 
 	mu    sync.Mutex
 	nodes []*node
@@ -288,6 +297,8 @@ type node struct {
 	drop bool
 	// stored is where its bytes were kept (Options.Keep).
 	stored Stored
+	// id names the node in this walk (Options.FactsOut).
+	id int64
 }
 
 func (w *walker) add(n *node) {

@@ -279,7 +279,7 @@ func innerName(outer string, f sniff.Format) string {
 
 // newNode starts the artifact for one entry.
 func (w *walker) newNode(ac archiveCtx, p string, t archive.Type, mode fs.FileMode, size int64) *node {
-	n := &node{target: ac.target, origin: ac.origin}
+	n := &node{target: ac.target, origin: ac.origin, id: w.ids.Add(1)}
 	n.Path = p
 	n.Type = t.String()
 	n.Mode = modeString(mode)

@@ -41,6 +41,8 @@ type Wire struct {
 type WireArtifact struct {
 	result.Artifact
 	Facts map[string]json.RawMessage `json:"facts,omitempty"`
+	// ID is the id the walk gave the artifact's facts (Options.FactsOut).
+	ID int64 `json:"id,omitempty"`
 }
 
 // WireStored is a Stored with what Open checks.
@@ -68,8 +70,11 @@ func (inv *Inventory) ToWire() (*Wire, error) {
 	if inv.store != nil {
 		w.Store = inv.store.dir
 	}
-	for _, a := range inv.Artifacts {
+	for i, a := range inv.Artifacts {
 		wa := WireArtifact{Artifact: a}
+		if i < len(inv.ids) {
+			wa.ID = inv.ids[i]
+		}
 		wa.Artifact.Facts = nil
 		if a.Facts != nil {
 			wa.Facts = make(map[string]json.RawMessage, len(a.Facts))
@@ -101,7 +106,10 @@ func (inv *Inventory) Detach() { inv.store = nil }
 // directory made for that walk alone: Store must be a directory directly in dir, and every
 // kept file a file of Store. decode turns an analyzer's encoded facts into its own type.
 // The inventory's Close removes dir.
-func FromWire(w *Wire, dir string, decode func(analyzer string, raw json.RawMessage) (any, error)) (*Inventory, error) {
+//
+// facts, when not nil, holds the facts the walk handed on as it went (Options.FactsOut),
+// by id: they join the artifacts with those ids.
+func FromWire(w *Wire, dir string, facts map[int64]map[string]any, decode func(analyzer string, raw json.RawMessage) (any, error)) (*Inventory, error) {
 	inv := &Inventory{Targets: w.Targets, Errors: w.Errors, Hidden: w.Hidden}
 	inv.store = &store{dir: dir, byDigest: map[string]Stored{}}
 	if w.Store != "" && (filepath.Dir(filepath.Clean(w.Store)) != filepath.Clean(dir) || !strings.HasPrefix(filepath.Base(w.Store), "kensa-kept-")) {
@@ -127,6 +135,15 @@ func FromWire(w *Wire, dir string, decode func(analyzer string, raw json.RawMess
 					return nil, fmt.Errorf("%s: the facts of %s: %w", a.Path, name, err)
 				}
 				a.Facts[name] = f
+			}
+		}
+		if f, ok := facts[wa.ID]; ok && wa.ID != 0 {
+			if a.Facts == nil {
+				a.Facts = f
+			} else {
+				for name, v := range f {
+					a.Facts[name] = v
+				}
 			}
 		}
 		inv.Artifacts = append(inv.Artifacts, a)

@@ -4,6 +4,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -65,3 +66,6 @@ func (w *Walker) Stats() (Stats, WalkStats) { return Stats{}, WalkStats{} }
 func (w *Walker) Take(context.Context, []string, inventory.Options) (*inventory.Inventory, error) {
 	return nil, errUnavailable
 }
+
+// RegisterAnalyzer does nothing here: no walk worker runs.
+func RegisterAnalyzer(string, func(json.RawMessage) (analyzers.Analyzer, error)) {}

@@ -45,6 +45,7 @@ type proc struct {
 	tail  *tailWriter // the last of the worker's stdout and stderr
 	waitd chan struct{}
 	lim   *limits.Limits
+	raw   bool // facts stay JSON (Config.RawFacts)
 
 	stopOnce sync.Once
 	mu       sync.Mutex
@@ -85,7 +86,7 @@ func start(cfg Config, lim *limits.Limits) (*proc, error) {
 		respR.Close()
 		return nil, fmt.Errorf("starting an analysis worker: %w", err)
 	}
-	pr := &proc{req: conn.(*net.UnixConn), resp: respR, rd: bufio.NewReaderSize(respR, 64<<10), tail: &tailWriter{max: 8 << 10}, waitd: make(chan struct{}), lim: lim}
+	pr := &proc{req: conn.(*net.UnixConn), resp: respR, rd: bufio.NewReaderSize(respR, 64<<10), tail: &tailWriter{max: 8 << 10}, waitd: make(chan struct{}), lim: lim, raw: cfg.RawFacts}
 	args := append(append([]string{}, cfg.Args...), Arg)
 	cmd := &exec.Cmd{Path: cfg.Executable, Args: args, Dir: "/", Stdout: pr.tail, Stderr: pr.tail,
 		ExtraFiles: []*os.File{childEnd, respW}, SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}}
@@ -282,7 +283,15 @@ func (pr *proc) analyze(ctx context.Context, lim *limits.Limits, list []analyzer
 		}
 		an := list[len(out)]
 		o := analyzers.Outcome{Analyzer: an.Name()}
-		facts, err := decodeFacts(an, rep.Facts)
+		var facts any
+		var err error
+		if pr.raw {
+			if len(rep.Facts) > 0 && string(rep.Facts) != "null" {
+				facts = rep.Facts
+			}
+		} else {
+			facts, err = decodeFacts(an, rep.Facts)
+		}
 		o.Facts = facts
 		if rep.Err != nil {
 			o.Err = rep.Err.err(an.Name())

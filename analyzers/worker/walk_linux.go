@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -46,13 +47,43 @@ type walkRequest struct {
 	Keep      bool            `json:"keep"`
 	Progress  bool            `json:"progress,omitempty"`
 	Analyzers []string        `json:"analyzers,omitempty"`
+	Made      []madeAnalyzer  `json:"made,omitempty"`
 	Isolate   bool            `json:"isolate,omitempty"`
+}
+
+// madeAnalyzer is an analyzer the walk worker makes from its description (RegisterAnalyzer).
+type madeAnalyzer struct {
+	Name string          `json:"name"`
+	Spec json.RawMessage `json:"spec"`
+}
+
+var makers = struct {
+	sync.Mutex
+	m map[string]func(json.RawMessage) (analyzers.Analyzer, error)
+}{m: map[string]func(json.RawMessage) (analyzers.Analyzer, error){}}
+
+// RegisterAnalyzer lets a walk worker make the analyzer called name from a description:
+// an analyzer that is not in the registry (the rules' pattern matcher, made from the
+// rules) and that has a method Spec() (json.RawMessage, error) runs in the walk worker,
+// beside the walk, instead of in kensa after it. Call it from an init function of a
+// package linked into the binary.
+func RegisterAnalyzer(name string, make func(spec json.RawMessage) (analyzers.Analyzer, error)) {
+	makers.Lock()
+	defer makers.Unlock()
+	makers.m[name] = make
+}
+
+func maker(name string) func(json.RawMessage) (analyzers.Analyzer, error) {
+	makers.Lock()
+	defer makers.Unlock()
+	return makers.m[name]
 }
 
 // walkReply is one frame of a walk worker's answer: a progress line, a chunk of
 // artifacts and where their bytes are kept, or the end.
 type walkReply struct {
 	Progress  string                   `json:"progress,omitempty"`
+	Facts     *walkFacts               `json:"facts,omitempty"`
 	Artifacts []inventory.WireArtifact `json:"artifacts,omitempty"`
 	Stored    []inventory.WireStored   `json:"stored,omitempty"`
 	Done      bool                     `json:"done,omitempty"`
@@ -63,6 +94,12 @@ type walkReply struct {
 }
 
 const walkChunk = 2000 // artifacts per frame
+
+// walkFacts are one artifact's facts, sent as soon as its analyzers are done.
+type walkFacts struct {
+	ID    int64                      `json:"id"`
+	Facts map[string]json.RawMessage `json:"facts"`
+}
 
 // Walker takes inventories in walk workers: a process of its own per walk, started by
 // re-executing the running binary, that opens the archives and images, decompresses and
@@ -162,9 +199,19 @@ func (w *Walker) Take(ctx context.Context, inputs []string, opts inventory.Optio
 		byName[a.Name()] = a
 		if t, ok := types[a.Name()]; ok && t == reflect.TypeOf(a) {
 			req.Analyzers = append(req.Analyzers, a.Name())
-		} else {
-			here = append(here, a)
+			continue
 		}
+		if s, ok := a.(interface {
+			Spec() (json.RawMessage, error)
+		}); ok && maker(a.Name()) != nil {
+			spec, err := s.Spec()
+			if err != nil {
+				return nil, fmt.Errorf("describing the analyzer %s to the walk worker: %w", a.Name(), err)
+			}
+			req.Made = append(req.Made, madeAnalyzer{Name: a.Name(), Spec: spec})
+			continue
+		}
+		here = append(here, a)
 	}
 	if len(here) > 0 {
 		req.Keep = true // the analyzers here read the kept bytes
@@ -173,7 +220,61 @@ func (w *Walker) Take(ctx context.Context, inputs []string, opts inventory.Optio
 	for _, t := range targets {
 		registry = registry || t.Kind == inventory.KindRegistry
 	}
-	wire, stats, err := w.run(ctx, req, targets, registry, opts.Progress)
+	decode := func(name string, raw json.RawMessage) (any, error) {
+		a, ok := byName[name]
+		if !ok {
+			return nil, fmt.Errorf("no analyzer %q was asked for", name)
+		}
+		return decodeFacts(a, raw)
+	}
+	// Facts are decoded as they come, by as many goroutines as jobs, so that reading them
+	// keeps up with the walk.
+	var (
+		facts   = map[int64]map[string]any{}
+		factsMu sync.Mutex
+		factErr error
+		work    = make(chan *walkFacts, 4*opts.Jobs)
+		decoded sync.WaitGroup
+	)
+	for range opts.Jobs {
+		decoded.Add(1)
+		go func() {
+			defer decoded.Done()
+			for f := range work {
+				m := make(map[string]any, len(f.Facts))
+				var ferr error
+				for name, raw := range f.Facts {
+					v, err := decode(name, raw)
+					if err != nil {
+						ferr = err
+						break
+					}
+					m[name] = v
+				}
+				factsMu.Lock()
+				if ferr != nil && factErr == nil {
+					factErr = ferr
+				}
+				facts[f.ID] = m
+				factsMu.Unlock()
+			}
+		}()
+	}
+	wire, stats, err := w.run(ctx, req, targets, registry, opts.Progress, func(f *walkFacts) error {
+		factsMu.Lock()
+		ferr := factErr
+		factsMu.Unlock()
+		if ferr != nil {
+			return ferr
+		}
+		work <- f
+		return nil
+	})
+	close(work)
+	decoded.Wait()
+	if err == nil && factErr != nil {
+		err = fmt.Errorf("the walk worker sent facts that do not decode: %w", factErr)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -181,13 +282,7 @@ func (w *Walker) Take(ctx context.Context, inputs []string, opts inventory.Optio
 		return stoppedInventory(targets, stats), nil
 	}
 	owned = true // FromWire's inventory removes it, or FromWire itself when it fails
-	inv, err := inventory.FromWire(wire, dir, func(name string, raw json.RawMessage) (any, error) {
-		a, ok := byName[name]
-		if !ok {
-			return nil, fmt.Errorf("no analyzer %q was asked for", name)
-		}
-		return decodeFacts(a, raw)
-	})
+	inv, err := inventory.FromWire(wire, dir, facts, decode)
 	if err != nil {
 		return nil, fmt.Errorf("reading what the walk worker found: %w", err)
 	}
@@ -273,7 +368,7 @@ func digestOf(s inventory.Stored) (string, error) {
 
 // run starts a walk worker for req and reads its answer. It returns the inventory, or nil
 // and the reason the worker was stopped or died, or an error of the walk itself.
-func (w *Walker) run(ctx context.Context, req walkRequest, targets []inventory.Target, registry bool, progress io.Writer) (*inventory.Wire, error, error) {
+func (w *Walker) run(ctx context.Context, req walkRequest, targets []inventory.Target, registry bool, progress io.Writer, onFacts func(*walkFacts) error) (*inventory.Wire, error, error) {
 	reqR, reqW, err := os.Pipe()
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting the walk worker: %w", err)
@@ -390,7 +485,7 @@ func (w *Walker) run(ctx context.Context, req walkRequest, targets []inventory.T
 			}
 		}
 	}()
-	wire, stats, readErr := readWalk(bufio.NewReaderSize(respR, 64<<10), req, progress)
+	wire, stats, readErr := readWalk(bufio.NewReaderSize(respR, 64<<10), req, progress, onFacts)
 	close(finished)
 	if readErr != nil {
 		killGroup(cmd)
@@ -460,15 +555,23 @@ func (e *walkError) Error() string { return e.msg }
 
 // readWalk reads a walk worker's frames: at most total-entries artifacts, each frame at
 // most maxReply bytes.
-func readWalk(rd *bufio.Reader, req walkRequest, progress io.Writer) (*inventory.Wire, *Stats, error) {
+func readWalk(rd *bufio.Reader, req walkRequest, progress io.Writer, onFacts func(*walkFacts) error) (*inventory.Wire, *Stats, error) {
 	var arts []inventory.WireArtifact
 	var stored []inventory.WireStored
+	nfacts := int64(0)
 	for {
 		var rep walkReply
 		if err := readFrame(rd, &rep); err != nil {
 			return nil, nil, err
 		}
 		switch {
+		case rep.Facts != nil:
+			if nfacts++; nfacts > req.Limits.TotalEntries+1 {
+				return nil, nil, fmt.Errorf("the walk worker sent facts of %d files, more than total-entries", nfacts)
+			}
+			if err := onFacts(rep.Facts); err != nil {
+				return nil, nil, fmt.Errorf("the walk worker sent facts that do not decode: %w", err)
+			}
 		case rep.Progress != "" && progress != nil:
 			fmt.Fprint(progress, "\r\x1b[K"+printable(rep.Progress))
 		case rep.Done:
@@ -503,13 +606,13 @@ func printable(s string) string {
 	return b.String()
 }
 
-// readFrame reads one length-prefixed JSON frame.
-func readFrame(rd *bufio.Reader, v any) error {
+// readFrame reads one length-prefixed frame: a frame of facts (factsFrame), or JSON into v.
+func readFrame(rd *bufio.Reader, v *walkReply) error {
 	var n [4]byte
 	if _, err := io.ReadFull(rd, n[:]); err != nil {
 		return err
 	}
-	size := uint32(n[0])<<24 | uint32(n[1])<<16 | uint32(n[2])<<8 | uint32(n[3])
+	size := binary.BigEndian.Uint32(n[:])
 	if size > maxReply {
 		return fmt.Errorf("the walk worker sent a frame of %d bytes", size)
 	}
@@ -517,7 +620,64 @@ func readFrame(rd *bufio.Reader, v any) error {
 	if _, err := io.ReadFull(rd, b); err != nil {
 		return err
 	}
+	if len(b) > 0 && b[0] == factsFrame {
+		f, err := decodeFactsFrame(b[1:])
+		if err != nil {
+			return err
+		}
+		v.Facts = f
+		return nil
+	}
 	return json.Unmarshal(b, v)
+}
+
+// factsFrame starts a frame of one file's facts: its id (8 bytes), then for each analyzer
+// its name (2-byte length) and its facts as JSON (4-byte length). The facts are decoded
+// once, by the analyzer's own type, and not scanned as part of a larger JSON document.
+const factsFrame = 'F'
+
+func encodeFactsFrame(f *walkFacts) []byte {
+	n := 1 + 8
+	for name, raw := range f.Facts {
+		n += 2 + len(name) + 4 + len(raw)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, factsFrame)
+	b = binary.BigEndian.AppendUint64(b, uint64(f.ID))
+	for name, raw := range f.Facts {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(name)))
+		b = append(b, name...)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(raw)))
+		b = append(b, raw...)
+	}
+	return b
+}
+
+func decodeFactsFrame(b []byte) (*walkFacts, error) {
+	bad := errors.New("the walk worker sent a malformed frame of facts")
+	if len(b) < 8 {
+		return nil, bad
+	}
+	f := &walkFacts{ID: int64(binary.BigEndian.Uint64(b)), Facts: map[string]json.RawMessage{}}
+	b = b[8:]
+	for len(b) > 0 {
+		if len(b) < 2 {
+			return nil, bad
+		}
+		nl := int(binary.BigEndian.Uint16(b))
+		if len(b) < 2+nl+4 {
+			return nil, bad
+		}
+		name := string(b[2 : 2+nl])
+		b = b[2+nl:]
+		rl := int(binary.BigEndian.Uint32(b))
+		if len(b) < 4+rl {
+			return nil, bad
+		}
+		f.Facts[name] = b[4 : 4+rl]
+		b = b[4+rl:]
+	}
+	return f, nil
 }
 
 func killGroup(cmd *exec.Cmd) {
@@ -608,10 +768,24 @@ func serveWalk() int {
 		}
 		opts.Analyzers = append(opts.Analyzers, a)
 	}
+	for _, m := range req.Made {
+		mk := maker(m.Name)
+		if mk == nil {
+			fmt.Fprintf(os.Stderr, "kensa: walk worker: no analyzer %q to make\n", m.Name)
+			return 2
+		}
+		a, err := mk(m.Spec)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "kensa: walk worker: making the analyzer %s: %v\n", m.Name, err)
+			return 2
+		}
+		opts.Analyzers = append(opts.Analyzers, a)
+	}
 	var pool *Pool
 	if req.Isolate && len(opts.Analyzers) > 0 {
 		lim := req.Limits
-		if pool, err = New(Config{Size: req.Jobs, Limits: &lim}); err != nil {
+		// The facts only pass through this process: they stay as the workers wrote them.
+		if pool, err = New(Config{Size: req.Jobs, Limits: &lim, RawFacts: true}); err != nil {
 			fmt.Fprintln(os.Stderr, "kensa: walk worker:", err)
 			return 2
 		}
@@ -620,7 +794,38 @@ func serveWalk() int {
 	if req.Progress {
 		opts.Progress = progressWriter(func(line string) { send(walkReply{Progress: line}) })
 	}
+	// Each file's facts go to kensa as soon as they are known: the walk does not hold them.
+	var factsErr error
+	opts.FactsOut = func(id int64, facts map[string]any) {
+		f := &walkFacts{ID: id, Facts: make(map[string]json.RawMessage, len(facts))}
+		for name, v := range facts {
+			raw, ok := v.(json.RawMessage) // from an analysis worker, as it wrote them
+			if !ok {
+				b, err := json.Marshal(v)
+				if err != nil {
+					mu.Lock()
+					factsErr = fmt.Errorf("encoding the facts of %s: %w", name, err)
+					mu.Unlock()
+					return
+				}
+				raw = b
+			}
+			f.Facts[name] = raw
+		}
+		b := encodeFactsFrame(f)
+		mu.Lock()
+		defer mu.Unlock()
+		if len(b) > maxReply {
+			factsErr = fmt.Errorf("the facts of one file take %d bytes, more than %d", len(b), maxReply)
+			return
+		}
+		writeFrame(out, b)
+	}
 	inv, err := inventory.Take(context.Background(), req.Inputs, opts)
+	if err == nil && factsErr != nil {
+		inv.Close()
+		err = factsErr
+	}
 	var stats *Stats
 	if pool != nil {
 		pool.Close()
@@ -675,8 +880,12 @@ func sendFrame(w *bufio.Writer, v any) error {
 	if len(b) > maxReply {
 		return fmt.Errorf("a frame of %d bytes is too large", len(b))
 	}
-	n := uint32(len(b))
-	if _, err := w.Write([]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}); err != nil {
+	return writeFrame(w, b)
+}
+
+// writeFrame writes b with its length before it, and flushes.
+func writeFrame(w *bufio.Writer, b []byte) error {
+	if _, err := w.Write(binary.BigEndian.AppendUint32(nil, uint32(len(b)))); err != nil {
 		return err
 	}
 	if _, err := w.Write(b); err != nil {

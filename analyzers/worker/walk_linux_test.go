@@ -203,3 +203,49 @@ func TestWalkStoppedAtWalkMemory(t *testing.T) {
 		t.Errorf("the scratch directory holds %v", entries)
 	}
 }
+
+// pidAnalyzer says which process ran it; a walk worker can make it (RegisterAnalyzer).
+type pidAnalyzer struct{}
+
+type pidFacts struct{ PID int }
+
+func (pidAnalyzer) Name() string                     { return "pid" }
+func (pidAnalyzer) Schema() any                      { return (*pidFacts)(nil) }
+func (pidAnalyzer) Wants(a *analyzers.Artifact) bool { return a.Format == "script" }
+func (pidAnalyzer) Spec() (json.RawMessage, error)   { return json.RawMessage(`{}`), nil }
+func (pidAnalyzer) Analyze(context.Context, *analyzers.Artifact) (any, error) {
+	return &pidFacts{PID: os.Getpid()}, nil
+}
+
+func init() {
+	RegisterAnalyzer("pid", func(json.RawMessage) (analyzers.Analyzer, error) { return pidAnalyzer{}, nil })
+}
+
+// TestWalkMadeAnalyzer: an analyzer a walk worker can make from its description (as the
+// rules' pattern matcher) runs in the walk worker, beside the walk, and its facts reach
+// kensa.
+func TestWalkMadeAnalyzer(t *testing.T) {
+	dir := walkDelivery(t)
+	lim := limits.Default()
+	walker, err := NewWalker(Config{Size: 2, Limits: &lim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := walker.Take(context.Background(), []string{dir}, inventory.Options{Limits: lim, Scratch: t.TempDir(), Analyzers: []analyzers.Analyzer{pidAnalyzer{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inv.Close()
+	seen := 0
+	for _, a := range inv.Artifacts {
+		if f, ok := a.Facts["pid"].(*pidFacts); ok {
+			seen++
+			if f.PID == os.Getpid() || f.PID == 0 {
+				t.Errorf("%s: analysed by process %d, this is %d", a.Path, f.PID, os.Getpid())
+			}
+		}
+	}
+	if seen != 2 {
+		t.Errorf("facts of %d scripts, want 2", seen)
+	}
+}

@@ -76,6 +76,9 @@ type Config struct {
 	// before Arg (Args[0] is the program name), by default os.Args[0].
 	Executable string
 	Args       []string
+	// RawFacts returns the facts as the worker sent them, a json.RawMessage, for a
+	// process that only hands them on (a walk worker) instead of reading them.
+	RawFacts bool
 }
 
 // Stats describe what the workers of a pool did.

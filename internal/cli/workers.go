@@ -16,6 +16,7 @@ import (
 	"kensa.dev/kensa/attest/sigstore"
 	"kensa.dev/kensa/internal/limits"
 	"kensa.dev/kensa/internal/proctree"
+	"kensa.dev/kensa/rules"
 	"kensa.dev/kensa/sbom"
 )
 
@@ -119,6 +120,8 @@ func init() {
 			return sigstore.ParseAttachment(kind, b)
 		})
 	}
+	// The rules' pattern matcher runs in the walk worker, beside the walk.
+	worker.RegisterAnalyzer(rules.MatchesName, rules.NewMatchAnalyzer)
 	// A PE's Authenticode signature: PKCS#7 and X.509 in ASN.1, and the PE's layout.
 	worker.RegisterCheck("authenticode", func(_ context.Context, r io.ReaderAt, size int64, _ *limits.Limits) error {
 		_, err := authenticode.Verify(r, size, authenticode.Options{})
