@@ -249,3 +249,27 @@ func TestWalkMadeAnalyzer(t *testing.T) {
 		t.Errorf("facts of %d scripts, want 2", seen)
 	}
 }
+
+// FuzzFactsFrame: kensa reads the frames of facts a walk worker sends, which a hostile
+// delivery may have shaped; a malformed frame is an error, never a panic, and a frame that
+// decodes encodes back to the same facts.
+func FuzzFactsFrame(f *testing.F) {
+	f.Add(encodeFactsFrame(&walkFacts{ID: 7, Facts: map[string]json.RawMessage{"elf": json.RawMessage(`{"pie":true}`)}})[1:])
+	f.Add(encodeFactsFrame(&walkFacts{ID: 1, Facts: map[string]json.RawMessage{}})[1:])
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 1, 0, 3, 'e', 'l', 'f', 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		wf, err := decodeFactsFrame(b)
+		if err != nil {
+			return
+		}
+		again, err := decodeFactsFrame(encodeFactsFrame(wf)[1:])
+		if err != nil || again.ID != wf.ID || len(again.Facts) != len(wf.Facts) {
+			t.Fatalf("a decoded frame does not survive encoding: %v", err)
+		}
+		for name, raw := range wf.Facts {
+			if string(again.Facts[name]) != string(raw) {
+				t.Fatalf("facts of %q changed", name)
+			}
+		}
+	})
+}

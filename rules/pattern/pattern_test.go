@@ -218,7 +218,7 @@ func TestReadError(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, err := set.Scan(errReaderAt{n: 1 << 20}, 3<<20, ScanOptions{})
-	if err == nil || !strings.Contains(err.Error(), "device error") || m == nil || len(m.Patterns) != 1 {
+	if err == nil || !strings.Contains(err.Error(), "device error") || m == nil || len(m.Patterns) != 0 { // what was read matched nothing
 		t.Fatalf("got %v, %v", m, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 )
 
@@ -43,7 +44,7 @@ type PatternMatches struct {
 
 // Matches is the result of one scan.
 type Matches struct {
-	// Patterns has one entry per Def given to Compile, in the same order.
+	// Patterns has one entry per Def given to Compile that matched, in the order given.
 	Patterns []PatternMatches `json:"patterns"`
 	// Incomplete is set when the scan stopped verifying because it hit its work bound
 	// (ScanOptions.WorkFactor); counts are then lower bounds.
@@ -391,5 +392,14 @@ func (sc *scanner) result() *Matches {
 			pm.Matches = pm.Matches[:sc.max]
 		}
 	}
+	// Only the patterns that matched are kept: a file holds few of a rule set's hundreds
+	// of patterns, and an inventory keeps the matches of every file.
+	matched := m.Patterns[:0]
+	for _, pm := range m.Patterns {
+		if pm.Count > 0 {
+			matched = append(matched, pm)
+		}
+	}
+	m.Patterns = slices.Clone(matched) // a copy: the full array is not kept alive
 	return m
 }
