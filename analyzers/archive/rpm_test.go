@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	fx "kensa.dev/kensa/internal/fixture"
 	"kensa.dev/kensa/internal/limits"
 )
 
@@ -23,68 +24,14 @@ type rv struct {
 }
 
 func rpmHeaderBytes(tags []rv) []byte {
-	be := binary.BigEndian
-	var index, store []byte
-	for _, t := range tags {
-		align := map[uint32]int{rpmInt16: 2, rpmInt32: 4, rpmInt64: 8}[t.typ]
-		for align > 0 && len(store)%align != 0 {
-			store = append(store, 0)
-		}
-		off, count := len(store), 0
-		switch v := t.val.(type) {
-		case string:
-			store, count = append(append(store, v...), 0), 1
-		case []string:
-			for _, s := range v {
-				store = append(append(store, s...), 0)
-			}
-			count = len(v)
-		case []int16:
-			for _, x := range v {
-				store = be.AppendUint16(store, uint16(x))
-			}
-			count = len(v)
-		case []int32:
-			for _, x := range v {
-				store = be.AppendUint32(store, uint32(x))
-			}
-			count = len(v)
-		case []int64:
-			for _, x := range v {
-				store = be.AppendUint64(store, uint64(x))
-			}
-			count = len(v)
-		case []byte:
-			store, count = append(store, v...), len(v)
-		}
-		index = be.AppendUint32(index, t.tag)
-		index = be.AppendUint32(index, t.typ)
-		index = be.AppendUint32(index, uint32(off))
-		index = be.AppendUint32(index, uint32(count))
+	out := make([]fx.RPMTag, len(tags))
+	for i, t := range tags {
+		out[i] = fx.RPMTag{Tag: t.tag, Type: t.typ, Val: t.val}
 	}
-	h := []byte{0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0}
-	h = be.AppendUint32(h, uint32(len(tags)))
-	h = be.AppendUint32(h, uint32(len(store)))
-	return append(append(h, index...), store...)
+	return fx.RPMHeader(out)
 }
 
-func rpmLead() []byte {
-	lead := make([]byte, rpmLeadLen)
-	copy(lead, []byte{0xed, 0xab, 0xee, 0xdb, 3, 0})
-	copy(lead[10:], "kensa-hand-1-1")
-	binary.BigEndian.PutUint16(lead[78:], 5)
-	return lead
-}
-
-// rpmFile assembles a package from the lead, the signature header (padded to 8 bytes),
-// the main header and the payload.
-func rpmFile(sig, main, payload []byte) []byte {
-	b := append(rpmLead(), sig...)
-	for len(b)%8 != 0 {
-		b = append(b, 0)
-	}
-	return append(append(b, main...), payload...)
-}
+const handRPMName = "kensa-hand-1-1"
 
 type handRPM struct {
 	files   []cpioMember // payload, with names "./path"
@@ -157,7 +104,7 @@ func (h handRPM) build() []byte {
 	if sig == nil {
 		sig = []rv{{sigTagSHA256, rpmString, sha256hex(main)}, {1000, rpmInt32, []int32{int32(len(main) + len(payload))}}}
 	}
-	return rpmFile(rpmHeaderBytes(sig), main, payload)
+	return fx.RPM(handRPMName, rpmHeaderBytes(sig), main, payload)
 }
 
 var handFiles = []cpioMember{
@@ -215,7 +162,7 @@ func TestR1RPMHeaderBounds(t *testing.T) {
 	patch := func(f func(h []byte)) []byte {
 		h := append([]byte(nil), good...)
 		f(h)
-		return rpmFile(rpmHeaderBytes([]rv{{1000, rpmInt32, []int32{0}}}), h, nil)
+		return fx.RPM(handRPMName, rpmHeaderBytes([]rv{{1000, rpmInt32, []int32{0}}}), h, nil)
 	}
 	entry := func(i, field int) int { return 16 + i*16 + field*4 }
 	for _, c := range []struct {
@@ -236,7 +183,7 @@ func TestR1RPMHeaderBounds(t *testing.T) {
 		{"unknown type", patch(func(h []byte) { be.PutUint32(h[entry(0, 1):], 20) }), "", "unknown type"},
 		{"string with count", patch(func(h []byte) { be.PutUint32(h[entry(0, 3):], 2) }), "", "string with count"},
 		{"duplicate tag", patch(func(h []byte) { be.PutUint32(h[entry(1, 0):], tagName) }), "", "twice"},
-		{"string without NUL", rpmFile(rpmHeaderBytes([]rv{{1000, rpmInt32, []int32{0}}}), append(rpmHeaderBytes([]rv{{tagFileSizes, rpmInt32, []int32{1}}, {tagName, rpmString, "n"}})[:16+32+4+1], 'x'), nil), "", "runs past the end"},
+		{"string without NUL", fx.RPM(handRPMName, rpmHeaderBytes([]rv{{1000, rpmInt32, []int32{0}}}), append(rpmHeaderBytes([]rv{{tagFileSizes, rpmInt32, []int32{1}}, {tagName, rpmString, "n"}})[:16+32+4+1], 'x'), nil), "", "runs past the end"},
 		{"no header magic", patch(func(h []byte) { h[0] = 0 }), "", "no header magic"},
 		{"no lead", bytes.Repeat([]byte("not an rpm "), 10), "", "not an rpm"},
 	} {
@@ -253,7 +200,7 @@ func TestR1RPMHeaderBounds(t *testing.T) {
 	// The rpm-header limit covers both headers.
 	l := lim()
 	l.RPMHeader = 1000
-	big := rpmFile(rpmHeaderBytes([]rv{{1000, rpmInt32, []int32{0}}}), rpmHeaderBytes([]rv{{tagName, rpmString, strings.Repeat("n", 1000)}}), nil)
+	big := fx.RPM(handRPMName, rpmHeaderBytes([]rv{{1000, rpmInt32, []int32{0}}}), rpmHeaderBytes([]rv{{tagName, rpmString, strings.Repeat("n", 1000)}}), nil)
 	_, _, err := readRPM(t, big, l)
 	wantLimit(t, err, "rpm-header")
 	// A declared header of 200 MiB in a small file allocates nothing near that.
@@ -261,7 +208,7 @@ func TestR1RPMHeaderBounds(t *testing.T) {
 	l.RPMHeader = 256 << 20
 	hdr := []byte{0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0x0c, 0, 0, 0}
 	bounded(t, 8<<20, func() {
-		_, _, err := readRPM(t, append(rpmLead(), hdr...), l)
+		_, _, err := readRPM(t, append(fx.RPMLead(handRPMName), hdr...), l)
 		wantFormat(t, err, "rpm", io.ErrUnexpectedEOF)
 	})
 	// File arrays are bounded by the entries limit.

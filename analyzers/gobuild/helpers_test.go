@@ -175,74 +175,14 @@ type elfSection struct {
 	data []byte
 }
 
-// miniELF builds a little-endian x86-64 ELF executable: one read-write PT_LOAD segment
-// mapping the whole file at 0x400000, and the given sections (16-byte aligned, their
-// addresses in that segment) followed by .shstrtab and the section headers.
+// miniELF builds a little-endian x86-64 ELF executable with the given sections
+// (fixture.ELF).
 func miniELF(sections ...elfSection) []byte {
-	const base, dataStart = 0x400000, 128
-	le := binary.LittleEndian
-	body := make([]byte, dataStart)
-	type placed struct {
-		nameOff, off, size int
+	out := make([]fixture.ELFSection, len(sections))
+	for i, sec := range sections {
+		out[i] = fixture.ELFSection{Name: sec.name, Data: sec.data}
 	}
-	shstr := []byte{0}
-	var ps []placed
-	for _, s := range append(sections, elfSection{name: ".shstrtab"}) {
-		for len(body)%16 != 0 {
-			body = append(body, 0)
-		}
-		p := placed{nameOff: len(shstr), off: len(body), size: len(s.data)}
-		shstr = append(append(shstr, s.name...), 0)
-		if s.name == ".shstrtab" {
-			p.size = len(shstr)
-			body = append(body, shstr...)
-		} else {
-			body = append(body, s.data...)
-		}
-		ps = append(ps, p)
-	}
-	for len(body)%8 != 0 {
-		body = append(body, 0)
-	}
-	shoff := len(body)
-	sh := make([]byte, 64*(len(ps)+1))
-	for i, p := range ps {
-		h := sh[64*(i+1):]
-		le.PutUint32(h[0:], uint32(p.nameOff))
-		if i == len(ps)-1 {
-			le.PutUint32(h[4:], 3) // SHT_STRTAB
-		} else {
-			le.PutUint32(h[4:], 1) // SHT_PROGBITS
-			le.PutUint64(h[8:], 3) // SHF_WRITE|SHF_ALLOC
-			le.PutUint64(h[16:], uint64(base+p.off))
-		}
-		le.PutUint64(h[24:], uint64(p.off))
-		le.PutUint64(h[32:], uint64(p.size))
-		le.PutUint64(h[48:], 1)
-	}
-	out := append(body, sh...)
-	copy(out, "\x7fELF\x02\x01\x01")
-	le.PutUint16(out[16:], 2)    // ET_EXEC
-	le.PutUint16(out[18:], 0x3e) // x86-64
-	le.PutUint32(out[20:], 1)
-	le.PutUint64(out[24:], base)
-	le.PutUint64(out[32:], 64) // e_phoff
-	le.PutUint64(out[40:], uint64(shoff))
-	le.PutUint16(out[52:], 64)
-	le.PutUint16(out[54:], 56)
-	le.PutUint16(out[56:], 1)
-	le.PutUint16(out[58:], 64)
-	le.PutUint16(out[60:], uint16(len(ps)+1))
-	le.PutUint16(out[62:], uint16(len(ps)))
-	ph := out[64:]
-	le.PutUint32(ph[0:], 1) // PT_LOAD
-	le.PutUint32(ph[4:], 6) // PF_R|PF_W
-	le.PutUint64(ph[16:], base)
-	le.PutUint64(ph[24:], base)
-	le.PutUint64(ph[32:], uint64(shoff))
-	le.PutUint64(ph[40:], uint64(shoff))
-	le.PutUint64(ph[48:], 0x1000)
-	return out
+	return fixture.ELF(out...)
 }
 
 // goBlob is a Go 1.18+ build information blob: header, version and module information

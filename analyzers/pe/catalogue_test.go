@@ -22,6 +22,7 @@ import (
 	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/analyzers/gobuild"
 	"kensa.dev/kensa/analyzers/sniff"
+	"kensa.dev/kensa/internal/fixture"
 	"kensa.dev/kensa/internal/limits"
 )
 
@@ -90,50 +91,14 @@ const (
 	peRData = 0x40000040 // initialized data, read
 )
 
-// catPE builds a PE32+ console executable: headers in the first 0x400 bytes (the section
-// table at 0x188), then each section's raw data. dirs sets data directories by index.
+// catPE builds a PE32+ console executable (fixture.PE64): headers in the first 0x400
+// bytes, then each section's raw data. dirs sets data directories by index.
 func catPE(secs []peSec, dirs map[int][2]uint32) []byte {
-	le := binary.LittleEndian
-	out := make([]byte, 0x400)
-	copy(out, "MZ")
-	le.PutUint32(out[0x3c:], 0x80)
-	copy(out[0x80:], "PE\x00\x00")
-	coff := out[0x84:]
-	le.PutUint16(coff[0:], 0x8664)
-	le.PutUint16(coff[2:], uint16(len(secs)))
-	le.PutUint16(coff[16:], 240)
-	le.PutUint16(coff[18:], 0x22)
-	opt := out[0x98:]
-	le.PutUint16(opt[0:], 0x20b)
-	le.PutUint32(opt[16:], secs[0].rva) // entry point
-	le.PutUint64(opt[24:], 0x140000000)
-	le.PutUint32(opt[32:], 0x1000)
-	le.PutUint32(opt[36:], 0x200)
-	le.PutUint16(opt[48:], 6)
-	le.PutUint32(opt[60:], 0x400)
-	le.PutUint16(opt[68:], 3)
-	le.PutUint16(opt[70:], 0x8160) // high entropy VA, dynamic base, NX, terminal server aware
-	le.PutUint32(opt[108:], 16)
-	for i, d := range dirs {
-		le.PutUint32(opt[112+8*i:], d[0])
-		le.PutUint32(opt[112+8*i+4:], d[1])
-	}
-	end := uint32(0x1000)
+	out := make([]fixture.PESection, len(secs))
 	for i, s := range secs {
-		raw := (len(s.data) + 0x1ff) &^ 0x1ff
-		sh := out[0x188+40*i:]
-		copy(sh, s.name)
-		le.PutUint32(sh[8:], uint32(max(len(s.data), 1)))
-		le.PutUint32(sh[12:], s.rva)
-		le.PutUint32(sh[16:], uint32(raw))
-		le.PutUint32(sh[20:], uint32(len(out)))
-		le.PutUint32(sh[36:], s.chars)
-		out = append(out, s.data...)
-		out = append(out, make([]byte, raw-len(s.data))...)
-		end = max(end, s.rva+uint32((len(s.data)+0xfff)&^0xfff))
+		out[i] = fixture.PESection{Name: s.name, RVA: s.rva, Data: s.data, Chars: s.chars}
 	}
-	le.PutUint32(out[0x98+56:], end) // SizeOfImage
-	return out
+	return fixture.PE64(out, dirs)
 }
 
 // textSection is a section of x86-64 code: a return, then int3 padding.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -188,11 +187,8 @@ func Confined() bool { return landlockABI() > 0 }
 
 // restrict sets the resource limits of the worker pid.
 func restrict(pid int, lim *limits.Limits) error {
-	set := func(res int, v uint64) error {
-		return unix.Prlimit(pid, res, &unix.Rlimit{Cur: v, Max: v}, nil)
-	}
 	if !raceBuild {
-		if err := set(unix.RLIMIT_DATA, uint64(lim.WorkerMemory+runtimeReserve)); err != nil {
+		if err := setLimit(pid, unix.RLIMIT_DATA, uint64(lim.WorkerMemory+runtimeReserve)); err != nil {
 			return err
 		}
 	}
@@ -200,7 +196,7 @@ func restrict(pid int, lim *limits.Limits) error {
 		res int
 		v   uint64
 	}{{unix.RLIMIT_FSIZE, 0}, {unix.RLIMIT_CORE, 0}, {unix.RLIMIT_NOFILE, 64}} {
-		if err := set(l.res, l.v); err != nil {
+		if err := setLimit(pid, l.res, l.v); err != nil {
 			return err
 		}
 	}
@@ -242,10 +238,7 @@ func (pr *proc) kill(limit string, value int64, what, measured string) {
 
 // abort kills the worker, for a reason that is not the file's (the run was cancelled) or
 // that the caller reports itself.
-func (pr *proc) abort() {
-	syscall.Kill(-pr.cmd.Process.Pid, syscall.SIGKILL)
-	pr.cmd.Process.Kill()
-}
+func (pr *proc) abort() { killGroup(pr.cmd) }
 
 // analyze sends one file to the worker and reads the analyzers' outcomes. It returns the
 // outcomes it got, in order, and an error when the worker ended before the last one.
@@ -381,17 +374,11 @@ func (pr *proc) hello() error {
 
 // readReply reads one length-prefixed reply.
 func (pr *proc) readReply(rep *reply) error {
-	var n [4]byte
-	if _, err := io.ReadFull(pr.rd, n[:]); err != nil {
-		return err
-	}
-	size := binary.BigEndian.Uint32(n[:])
-	if size > maxReply {
-		pr.abort()
-		return fmt.Errorf("the worker sent a reply of %d bytes", size)
-	}
-	b := make([]byte, size)
-	if _, err := io.ReadFull(pr.rd, b); err != nil {
+	b, err := readFrame(pr.rd)
+	if err != nil {
+		if _, big := err.(errFrameTooLarge); big {
+			pr.abort()
+		}
 		return err
 	}
 	return json.Unmarshal(b, rep)

@@ -3,7 +3,6 @@ package worker
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -118,19 +117,5 @@ func receivedFile(oob []byte) (*os.File, error) {
 	return os.NewFile(uintptr(fds[0]), "artifact"), nil
 }
 
-// send writes one length-prefixed reply and flushes it.
-func send(w *bufio.Writer, rep reply) error {
-	b, err := json.Marshal(rep)
-	if err != nil {
-		return err
-	}
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(b)))
-	if _, err := w.Write(n[:]); err != nil {
-		return err
-	}
-	if _, err := w.Write(b); err != nil {
-		return err
-	}
-	return w.Flush()
-}
+// send writes one reply as a frame and flushes it.
+func send(w *bufio.Writer, rep reply) error { return sendJSON(w, rep) }

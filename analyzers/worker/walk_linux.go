@@ -130,11 +130,11 @@ type WalkStats struct {
 // NewWalker returns a Walker; Config.Size is the number of analysis workers each walk
 // worker may run at once.
 func NewWalker(cfg Config) (*Walker, error) {
-	p, err := New(cfg) // the same defaults and checks
+	cfg, err := cfg.complete()
 	if err != nil {
 		return nil, err
 	}
-	return &Walker{cfg: p.cfg}, nil
+	return &Walker{cfg: cfg}, nil
 }
 
 // Stats returns what the analysis workers of the walk workers did, and the walk workers
@@ -260,7 +260,7 @@ func (w *Walker) Take(ctx context.Context, inputs []string, opts inventory.Optio
 			}
 		}()
 	}
-	wire, stats, err := w.run(ctx, req, targets, registry, opts.Progress, func(f *walkFacts) error {
+	wire, err := w.run(ctx, req, targets, registry, opts.Progress, func(f *walkFacts) error {
 		factsMu.Lock()
 		ferr := factErr
 		factsMu.Unlock()
@@ -275,11 +275,12 @@ func (w *Walker) Take(ctx context.Context, inputs []string, opts inventory.Optio
 	if err == nil && factErr != nil {
 		err = fmt.Errorf("the walk worker sent facts that do not decode: %w", factErr)
 	}
+	var stopped *walkStopped
+	if errors.As(err, &stopped) {
+		return stoppedInventory(targets, stopped.err), nil
+	}
 	if err != nil {
 		return nil, err
-	}
-	if wire == nil { // the walk worker was stopped or died: err is in the inventory
-		return stoppedInventory(targets, stats), nil
 	}
 	owned = true // FromWire's inventory removes it, or FromWire itself when it fails
 	inv, err := inventory.FromWire(wire, dir, facts, decode)
@@ -366,24 +367,24 @@ func digestOf(s inventory.Stored) (string, error) {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// run starts a walk worker for req and reads its answer. It returns the inventory, or nil
-// and the reason the worker was stopped or died, or an error of the walk itself.
-func (w *Walker) run(ctx context.Context, req walkRequest, targets []inventory.Target, registry bool, progress io.Writer, onFacts func(*walkFacts) error) (*inventory.Wire, error, error) {
+// run starts a walk worker for req and reads its answer. It returns the inventory, or the
+// error of the walk itself, or a *walkStopped when the worker was stopped or died.
+func (w *Walker) run(ctx context.Context, req walkRequest, targets []inventory.Target, registry bool, progress io.Writer, onFacts func(*walkFacts) error) (*inventory.Wire, error) {
 	reqR, reqW, err := os.Pipe()
 	if err != nil {
-		return nil, nil, fmt.Errorf("starting the walk worker: %w", err)
+		return nil, fmt.Errorf("starting the walk worker: %w", err)
 	}
 	defer reqR.Close()
 	defer reqW.Close()
 	respR, respW, err := os.Pipe()
 	if err != nil {
-		return nil, nil, fmt.Errorf("starting the walk worker: %w", err)
+		return nil, fmt.Errorf("starting the walk worker: %w", err)
 	}
 	defer respR.Close()
 	defer respW.Close()
 	cwd, err := os.Getwd()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	tail := &tailWriter{max: 8 << 10}
 	cmd := &exec.Cmd{Path: w.cfg.Executable, Args: append(append([]string{}, w.cfg.Args...), Arg), Dir: cwd,
@@ -402,7 +403,7 @@ func (w *Walker) run(ctx context.Context, req walkRequest, targets []inventory.T
 	cmd.Env = append(cmd.Env, WalkEnv+"=walk", "GOMEMLIMIT="+strconv.FormatInt(req.Limits.WalkMemory/10*7, 10), "GOTRACEBACK=single")
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer devnull.Close()
 	cmd.Stdin = devnull
@@ -418,7 +419,7 @@ func (w *Walker) run(ctx context.Context, req walkRequest, targets []inventory.T
 	}
 	waited := make(chan struct{})
 	if err := startWalk(cmd, d, waited); err != nil {
-		return nil, nil, fmt.Errorf("starting the walk worker (%s): %w", w.cfg.Executable, err)
+		return nil, fmt.Errorf("starting the walk worker (%s): %w", w.cfg.Executable, err)
 	}
 	reqR.Close()
 	respW.Close()
@@ -428,13 +429,13 @@ func (w *Walker) run(ctx context.Context, req walkRequest, targets []inventory.T
 	if err := restrictWalk(cmd.Process.Pid, &req.Limits); err != nil {
 		killGroup(cmd)
 		<-waited
-		return nil, nil, fmt.Errorf("limiting the walk worker: %w", err)
+		return nil, fmt.Errorf("limiting the walk worker: %w", err)
 	}
 	b, _ := json.Marshal(req)
 	if _, err := reqW.Write(b); err != nil {
 		killGroup(cmd)
 		<-waited
-		return nil, nil, fmt.Errorf("starting the walk worker: %w", err)
+		return nil, fmt.Errorf("starting the walk worker: %w", err)
 	}
 	reqW.Close()
 
@@ -506,27 +507,27 @@ func (w *Walker) run(ctx context.Context, req walkRequest, targets []inventory.T
 		w.stats.PeakMemory = max(w.stats.PeakMemory, stats.PeakMemory)
 	}
 	if ctx.Err() != nil {
-		return nil, nil, ctx.Err()
+		return nil, ctx.Err()
 	}
 	if stopErr == nil && readErr == nil && wire != nil {
-		return wire, nil, nil
+		return wire, nil
 	}
 	var we *walkError
 	if errors.As(readErr, &we) {
 		// The walk's own error: a target that cannot be read, or named wrongly.
 		if we.usage {
-			return nil, nil, inventory.NewUsageError(we.msg)
+			return nil, inventory.NewUsageError(we.msg)
 		}
-		return nil, nil, errors.New(we.msg)
+		return nil, errors.New(we.msg)
 	}
 	if stopErr != nil {
 		w.walks.Stopped++
-		return nil, fmt.Errorf("the walk worker was stopped: %w", stopErr), nil
+		return nil, &walkStopped{fmt.Errorf("the walk worker was stopped: %w", stopErr)}
 	}
 	words := lastLine(tail.bytes())
 	if strings.Contains(words, "out of memory") || strings.Contains(words, "cannot allocate memory") || runtimeFault(tail.bytes()) {
 		w.walks.Stopped++
-		return nil, fmt.Errorf("the walk worker was stopped: %w", &limits.Error{Limit: "walk-memory", Value: req.Limits.WalkMemory, What: "the memory taking this delivery apart took"}), nil
+		return nil, &walkStopped{fmt.Errorf("the walk worker was stopped: %w", &limits.Error{Limit: "walk-memory", Value: req.Limits.WalkMemory, What: "the memory taking this delivery apart took"})}
 	}
 	w.walks.Died++
 	if words == "" {
@@ -535,8 +536,15 @@ func (w *Walker) run(ctx context.Context, req walkRequest, targets []inventory.T
 			words = st.String()
 		}
 	}
-	return nil, &walkDied{words}, nil
+	return nil, &walkStopped{&walkDied{words}}
 }
+
+// walkStopped is a walk worker stopped at a limit, or dead: an error of the targets it was
+// taking apart, not of the run.
+type walkStopped struct{ err error }
+
+func (e *walkStopped) Error() string { return e.err.Error() }
+func (e *walkStopped) Unwrap() error { return e.err }
 
 // walkDied says a walk worker ended before it answered.
 type walkDied struct{ words string }
@@ -561,7 +569,7 @@ func readWalk(rd *bufio.Reader, req walkRequest, progress io.Writer, onFacts fun
 	nfacts := int64(0)
 	for {
 		var rep walkReply
-		if err := readFrame(rd, &rep); err != nil {
+		if err := readWalkFrame(rd, &rep); err != nil {
 			return nil, nil, err
 		}
 		switch {
@@ -606,18 +614,10 @@ func printable(s string) string {
 	return b.String()
 }
 
-// readFrame reads one length-prefixed frame: a frame of facts (factsFrame), or JSON into v.
-func readFrame(rd *bufio.Reader, v *walkReply) error {
-	var n [4]byte
-	if _, err := io.ReadFull(rd, n[:]); err != nil {
-		return err
-	}
-	size := binary.BigEndian.Uint32(n[:])
-	if size > maxReply {
-		return fmt.Errorf("the walk worker sent a frame of %d bytes", size)
-	}
-	b := make([]byte, size)
-	if _, err := io.ReadFull(rd, b); err != nil {
+// readWalkFrame reads one frame of a walk worker: a frame of facts (factsFrame), or JSON.
+func readWalkFrame(rd *bufio.Reader, v *walkReply) error {
+	b, err := readFrame(rd)
+	if err != nil {
 		return err
 	}
 	if len(b) > 0 && b[0] == factsFrame {
@@ -680,11 +680,6 @@ func decodeFactsFrame(b []byte) (*walkFacts, error) {
 	return f, nil
 }
 
-func killGroup(cmd *exec.Cmd) {
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	cmd.Process.Kill()
-}
-
 // startWalk starts cmd from a thread of its own confined to d (when the kernel has
 // Landlock); the thread lives until the worker has ended, since the worker's
 // parent-death signal follows it, and then ends. waited is closed once the worker was
@@ -715,18 +710,15 @@ func startWalk(cmd *exec.Cmd, d domain, waited chan struct{}) error {
 // restrictWalk sets the resource limits of a walk worker: no core file, and files no
 // larger than all a delivery may hold.
 func restrictWalk(pid int, lim *limits.Limits) error {
-	set := func(res int, v uint64) error {
-		return unix.Prlimit(pid, res, &unix.Rlimit{Cur: v, Max: v}, nil)
-	}
 	if !raceBuild {
-		if err := set(unix.RLIMIT_DATA, uint64(lim.WalkMemory+runtimeReserve)); err != nil {
+		if err := setLimit(pid, unix.RLIMIT_DATA, uint64(lim.WalkMemory+runtimeReserve)); err != nil {
 			return err
 		}
 	}
-	if err := set(unix.RLIMIT_CORE, 0); err != nil {
+	if err := setLimit(pid, unix.RLIMIT_CORE, 0); err != nil {
 		return err
 	}
-	return set(unix.RLIMIT_FSIZE, uint64(max(lim.TotalSize, lim.FileSize)))
+	return setLimit(pid, unix.RLIMIT_FSIZE, uint64(max(lim.TotalSize, lim.FileSize)))
 }
 
 // serveWalk is the main loop of a walk worker: it reads one request from descriptor 3,
@@ -752,7 +744,7 @@ func serveWalk() int {
 	send := func(rep walkReply) error {
 		mu.Lock()
 		defer mu.Unlock()
-		return sendFrame(out, rep)
+		return sendJSON(out, rep)
 	}
 	opts := inventory.Options{Limits: req.Limits, Scope: req.Scope, Platform: req.Platform, Scratch: req.Scratch,
 		Jobs: req.Jobs, Name: req.Name, Keep: req.Keep}
@@ -815,11 +807,9 @@ func serveWalk() int {
 		b := encodeFactsFrame(f)
 		mu.Lock()
 		defer mu.Unlock()
-		if len(b) > maxReply {
-			factsErr = fmt.Errorf("the facts of one file take %d bytes, more than %d", len(b), maxReply)
-			return
+		if err := writeFrame(out, b); err != nil && factsErr == nil {
+			factsErr = fmt.Errorf("sending the facts of a file: %w", err)
 		}
-		writeFrame(out, b)
 	}
 	inv, err := inventory.Take(context.Background(), req.Inputs, opts)
 	if err == nil && factsErr != nil {
@@ -869,29 +859,6 @@ type progressWriter func(line string)
 func (p progressWriter) Write(b []byte) (int, error) {
 	p(string(b))
 	return len(b), nil
-}
-
-// sendFrame writes one length-prefixed JSON frame and flushes it.
-func sendFrame(w *bufio.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if len(b) > maxReply {
-		return fmt.Errorf("a frame of %d bytes is too large", len(b))
-	}
-	return writeFrame(w, b)
-}
-
-// writeFrame writes b with its length before it, and flushes.
-func writeFrame(w *bufio.Writer, b []byte) error {
-	if _, err := w.Write(binary.BigEndian.AppendUint32(nil, uint32(len(b)))); err != nil {
-		return err
-	}
-	if _, err := w.Write(b); err != nil {
-		return err
-	}
-	return w.Flush()
 }
 
 var _ inventory.Walker = (*Walker)(nil)

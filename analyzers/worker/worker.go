@@ -81,6 +81,31 @@ type Config struct {
 	RawFacts bool
 }
 
+// complete fills in the defaults of cfg, or says why workers cannot run here.
+func (cfg Config) complete() (Config, error) {
+	if !Available() {
+		return cfg, errUnavailable
+	}
+	if cfg.Size <= 0 {
+		cfg.Size = runtime.NumCPU()
+	}
+	if cfg.Limits == nil {
+		d := limits.Default()
+		cfg.Limits = &d
+	}
+	if cfg.Executable == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return cfg, fmt.Errorf("finding kensa's own binary to start workers: %w", err)
+		}
+		cfg.Executable = exe
+	}
+	if len(cfg.Args) == 0 {
+		cfg.Args = []string{os.Args[0]}
+	}
+	return cfg, nil
+}
+
 // Stats describe what the workers of a pool did.
 type Stats struct {
 	// Started counts the worker processes started, Stopped those stopped at a limit and
@@ -108,25 +133,9 @@ type Pool struct {
 
 // New returns a pool; it starts no process until the first file.
 func New(cfg Config) (*Pool, error) {
-	if !Available() {
-		return nil, errUnavailable
-	}
-	if cfg.Size <= 0 {
-		cfg.Size = runtime.NumCPU()
-	}
-	if cfg.Limits == nil {
-		d := limits.Default()
-		cfg.Limits = &d
-	}
-	if cfg.Executable == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("finding kensa's own binary to start analysis workers: %w", err)
-		}
-		cfg.Executable = exe
-	}
-	if len(cfg.Args) == 0 {
-		cfg.Args = []string{os.Args[0]}
+	cfg, err := cfg.complete()
+	if err != nil {
+		return nil, err
 	}
 	p := &Pool{cfg: cfg, lim: *cfg.Limits, known: map[string]reflect.Type{},
 		idle: make(chan *proc, cfg.Size), slots: make(chan struct{}, cfg.Size), live: map[*proc]bool{}}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -58,22 +56,6 @@ func startWorkers(opts inventory.Options, quiet bool, stderr io.Writer) (*worker
 	return pool, walker, nil
 }
 
-// peakResident is kensa's own peak resident memory (VmHWM). getrusage would not do: for
-// a process started with vfork, as Go starts programs, it counts the parent's memory too.
-func peakResident() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n << 10
-		}
-	}
-	return 0
-}
-
 // stopWorkers stops the pools of the command that ended and says what their workers did
 // when one was stopped or died, or when asked to (not --quiet).
 func stopWorkers() {
@@ -99,7 +81,7 @@ func stopWorkers() {
 		fmt.Fprintf(p.stderr, "walk workers: %d started, %d stopped at a limit, %d died; peak memory of a walk worker %s (own pages)\n",
 			walks.Started, walks.Stopped, walks.Died, limits.HumanSize(walks.PeakMemory))
 		fmt.Fprintf(p.stderr, "analysis workers: %d started, %d stopped at a limit, %d died; peak memory of a worker %s (own pages), of kensa itself %s (resident), of kensa and its workers together %s\n",
-			st.Started, st.Stopped, st.Died, limits.HumanSize(st.PeakMemory), limits.HumanSize(peakResident()), limits.HumanSize(treePeak))
+			st.Started, st.Stopped, st.Died, limits.HumanSize(st.PeakMemory), limits.HumanSize(proctree.PeakResident()), limits.HumanSize(treePeak))
 	}
 }
 

@@ -49,28 +49,50 @@ func Memory(pid int) (int64, error) {
 
 // status reads the anonymous (with shared memory) and file-backed resident bytes of pid.
 func status(pid int) (anon, file int64, err error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, 0, err
-	}
 	found := false
-	for _, l := range bytes.Split(b, []byte("\n")) {
-		k, v, ok := bytes.Cut(l, []byte(":"))
-		if !ok {
-			continue
-		}
-		switch string(k) {
+	err = statusFields(pid, func(k string, v int64) {
+		switch k {
 		case "RssAnon", "RssShmem":
-			anon += kB(v)
+			anon += v
 			found = true
 		case "RssFile":
-			file = kB(v)
+			file = v
 		}
+	})
+	if err != nil {
+		return 0, 0, err
 	}
 	if !found {
 		return 0, 0, errors.New("proctree: /proc/" + strconv.Itoa(pid) + "/status has no RssAnon (a kernel thread, or not Linux)")
 	}
 	return anon, file, nil
+}
+
+// statusFields calls field with each "Name: N kB" line of /proc/PID/status, in bytes.
+func statusFields(pid int, field func(name string, bytes int64)) error {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return err
+	}
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		if k, v, ok := bytes.Cut(l, []byte(":")); ok && bytes.HasSuffix(v, []byte(" kB")) {
+			field(string(k), kB(v))
+		}
+	}
+	return nil
+}
+
+// PeakResident is the peak resident memory of this process (VmHWM), in bytes. getrusage
+// would not do: for a process started with vfork, as Go starts programs, it counts the
+// memory of the process that started it too.
+func PeakResident() int64 {
+	var peak int64
+	statusFields(os.Getpid(), func(k string, v int64) {
+		if k == "VmHWM" {
+			peak = v
+		}
+	})
+	return peak
 }
 
 func kB(v []byte) int64 {

@@ -63,3 +63,19 @@ func TestMemoryOfMissingProcess(t *testing.T) {
 		t.Fatal("no error for a process that does not exist")
 	}
 }
+
+// TestPeakResident: this process's peak resident memory is at least what it holds now.
+func TestPeakResident(t *testing.T) {
+	held := make([]byte, 32<<20)
+	for i := range held {
+		held[i] = 1
+	}
+	anon, _, err := status(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if peak := PeakResident(); peak < anon || peak < 32<<20 {
+		t.Errorf("peak %d, own pages now %d", peak, anon)
+	}
+	held[0] = 2
+}
