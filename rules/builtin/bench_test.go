@@ -59,16 +59,20 @@ func benchCorpus(b *testing.B, limit int64) (dir string, files []string, total i
 func BenchmarkScan(b *testing.B) {
 	dir, files, total := benchCorpus(b, 300<<20)
 	cores := float64(runtime.GOMAXPROCS(0))
-	b.Run("kensa", func(b *testing.B) {
-		b.SetBytes(total)
-		for b.Loop() {
-			var out, errb bytes.Buffer
-			if code := cli.Run([]string{"scan", "-q", "--format", "json", dir}, &out, &errb); code == 2 {
-				b.Fatalf("scan: %s", errb.String())
+	// kensa as it runs by default (a walk worker and analysis workers), and with every
+	// parser in kensa's own process (--isolation none): the difference is what isolation costs.
+	for _, c := range []struct{ name, isolation string }{{"kensa", "process"}, {"kensa-isolation-none", "none"}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(total)
+			for b.Loop() {
+				var out, errb bytes.Buffer
+				if code := cli.Run([]string{"scan", "-q", "--format", "json", "--isolation", c.isolation, dir}, &out, &errb); code == 2 {
+					b.Fatalf("scan: %s", errb.String())
+				}
 			}
-		}
-		b.ReportMetric(float64(total)/1e6/(b.Elapsed().Seconds()/float64(b.N))/cores, "MB/s/core")
-	})
+			b.ReportMetric(float64(total)/1e6/(b.Elapsed().Seconds()/float64(b.N))/cores, "MB/s/core")
+		})
+	}
 	b.Run("sha256sum", func(b *testing.B) {
 		b.SetBytes(total)
 		for b.Loop() {
