@@ -165,13 +165,47 @@ func TestAnalyzersSelect(t *testing.T) {
 	}
 }
 
+// An entry that declares more than spool-memory is spooled to disk from its first
+// byte; one that declares less, falsely, still leaves memory at spool-memory.
+func TestSpoolDeclaredSize(t *testing.T) {
+	lim := limits.Default()
+	lim.SpoolMemory = 8
+	s := scratch{parent: t.TempDir()}
+	defer s.remove()
+	for _, c := range []struct {
+		declared   int64
+		write      string
+		wantOnDisk bool
+	}{
+		{declared: 9, write: "ab", wantOnDisk: true},
+		{declared: 2, write: "ab", wantOnDisk: false},
+		{declared: -1, write: "ab", wantOnDisk: false},
+		{declared: 2, write: "abcdefghijk", wantOnDisk: true},
+	} {
+		sw := s.newSpool(&lim, c.declared)
+		sw.Write([]byte(c.write))
+		if onDisk := sw.f != nil; onDisk != c.wantOnDisk || onDisk && sw.mem.Len() > 0 {
+			t.Errorf("declared %d, wrote %d bytes: on disk %v (want %v), %d bytes in memory", c.declared, len(c.write), onDisk, c.wantOnDisk, sw.mem.Len())
+		}
+		ra, n, err := sw.reader()
+		if err != nil || n != int64(len(c.write)) {
+			t.Fatalf("declared %d: reader: %d bytes, %v", c.declared, n, err)
+		}
+		got := make([]byte, n)
+		if _, err := ra.ReadAt(got, 0); err != nil && err != io.EOF || string(got) != c.write {
+			t.Errorf("declared %d: read back %q, %v", c.declared, got, err)
+		}
+		sw.free()
+	}
+}
+
 // A spool that passes the file-size limit reports it instead of growing.
 func TestSpoolLimit(t *testing.T) {
 	lim := limits.Default()
 	lim.SpoolMemory, lim.FileSize = 4, 10
 	s := scratch{parent: t.TempDir()}
 	defer s.remove()
-	sw := s.newSpool(&lim)
+	sw := s.newSpool(&lim, -1)
 	defer sw.free()
 	for range 3 {
 		if n, err := sw.Write([]byte("abcd")); n != 4 || err != nil {

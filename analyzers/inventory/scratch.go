@@ -32,8 +32,9 @@ func (s *scratch) remove() {
 
 // spool copies r into memory, or into a file in the scratch directory once it passes
 // lim.SpoolMemory, and returns random access to the copy and a function that frees it.
-func (s *scratch) spool(r io.Reader, lim *limits.Limits) (io.ReaderAt, int64, func(), error) {
-	sw := s.newSpool(lim)
+// declared is the size the archive declares for r, or -1.
+func (s *scratch) spool(r io.Reader, lim *limits.Limits, declared int64) (io.ReaderAt, int64, func(), error) {
+	sw := s.newSpool(lim, declared)
 	if _, err := io.Copy(sw, r); err != nil {
 		sw.free()
 		return nil, 0, nil, err
@@ -56,9 +57,17 @@ type spoolWriter struct {
 	f   *os.File
 	n   int64
 	err error
+	// disk sends every byte to the file: the entry declared more than lim.SpoolMemory,
+	// so holding its start in memory would only cost a copy.
+	disk bool
 }
 
-func (s *scratch) newSpool(lim *limits.Limits) *spoolWriter { return &spoolWriter{s: s, lim: lim} }
+// newSpool makes a spoolWriter for an entry that declares declared bytes (-1: unknown).
+// A declared size is only a hint: a lie can send a small entry to disk, never a large
+// one to memory.
+func (s *scratch) newSpool(lim *limits.Limits, declared int64) *spoolWriter {
+	return &spoolWriter{s: s, lim: lim, disk: declared > lim.SpoolMemory}
+}
 
 func (sw *spoolWriter) Write(p []byte) (int, error) {
 	if sw.err != nil {
@@ -69,7 +78,7 @@ func (sw *spoolWriter) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	sw.n += int64(len(p))
-	if sw.f == nil && sw.n <= sw.lim.SpoolMemory {
+	if sw.f == nil && !sw.disk && sw.n <= sw.lim.SpoolMemory {
 		sw.mem.Write(p)
 		return len(p), nil
 	}

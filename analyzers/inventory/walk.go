@@ -83,7 +83,7 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 	var sp *spoolWriter
 	if art != nil && e.disk == nil && kw == nil {
 		// Keep a copy while the bytes stream past, for the analyzers' random access.
-		sp = w.scratch.newSpool(w.lim)
+		sp = w.scratch.newSpool(w.lim, n.Size)
 		defer sp.free()
 		sinks = append(sinks, sp)
 	}
@@ -187,7 +187,7 @@ func (w *walker) open(ctx context.Context, ac archiveCtx, n *node, f sniff.Forma
 		}
 		w.walkArchive(ctx, child, n, rd, true)
 	case sniff.Zip, sniff.Jar:
-		ra, size, done, err := w.randomAccess(r, disk)
+		ra, size, done, err := w.randomAccess(r, disk, n.Size)
 		if err != nil {
 			w.fail(n.Path, "", err)
 			return
@@ -332,8 +332,9 @@ func baseName(p string) string {
 
 // randomAccess gives an archive that needs random access (zip) its bytes: the open file
 // when it is on disk, otherwise a private copy in memory or in the scratch directory.
-// The returned reader sees exactly the bytes r yields, which also flow to the hash.
-func (w *walker) randomAccess(r io.Reader, disk *os.File) (io.ReaderAt, int64, func(), error) {
+// The returned reader sees exactly the bytes r yields, which also flow to the hash;
+// declared is the size the archive declares for r, or -1.
+func (w *walker) randomAccess(r io.Reader, disk *os.File, declared int64) (io.ReaderAt, int64, func(), error) {
 	if disk != nil {
 		// Read the file through r first so that the digest and the parse see one copy.
 		n, err := io.Copy(io.Discard, r)
@@ -342,7 +343,7 @@ func (w *walker) randomAccess(r io.Reader, disk *os.File) (io.ReaderAt, int64, f
 		}
 		return disk, n, func() {}, nil
 	}
-	return w.scratch.spool(r, w.lim)
+	return w.scratch.spool(r, w.lim, declared)
 }
 
 // analyzeLater runs the analyzers over a kept copy in another goroutine, at most Jobs at
