@@ -1,7 +1,9 @@
 package sbom
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"github.com/anchore/syft/syft/artifact"
 	"github.com/anchore/syft/syft/cataloging"
 	"github.com/anchore/syft/syft/file"
+	"github.com/anchore/syft/syft/format/syftjson"
 	"github.com/anchore/syft/syft/pkg"
 	syftsbom "github.com/anchore/syft/syft/sbom"
 	"github.com/anchore/syft/syft/source"
@@ -126,7 +129,9 @@ func Analyzers() []analyzers.Analyzer {
 // filesystem of the delivery is cataloged: the target itself (a directory or an image's
 // squashed filesystem) and the inside of every archive found in it, to the walk's depth;
 // packages found inside an archive are located by syft's nested paths
-// ("/delivery.tar.gz!/usr/bin/tool").
+// ("/delivery.tar.gz!/usr/bin/tool"). An inventory a walk worker took with
+// inventory.Options.Catalog brings its catalog along (CatalogJSON, run in the walk
+// worker); Generate reads it instead of cataloging here.
 func Generate(ctx context.Context, inv *inventory.Inventory, opts Options) (*SBOM, error) {
 	if len(inv.Targets) != 1 {
 		return nil, fmt.Errorf("an SBOM describes one target, got %d", len(inv.Targets))
@@ -134,14 +139,67 @@ func Generate(ctx context.Context, inv *inventory.Inventory, opts Options) (*SBO
 	if len(inv.Stored) != len(inv.Artifacts) {
 		return nil, fmt.Errorf("the inventory was taken without keeping the files' bytes (inventory.Options.Keep)")
 	}
-	t := inv.Targets[0]
-	desc := describe(t)
+	layers := imageLayers(inv)
+	var out *syftsbom.SBOM
+	var err error
+	if c := inv.Catalog; c != nil {
+		// Cataloged where the delivery was walked (a walk worker).
+		if c.Error != "" {
+			return nil, errors.New(c.Error)
+		}
+		if out, err = decodeCatalog(c.SyftJSON); err != nil {
+			return nil, fmt.Errorf("reading the SBOM the walk worker made: %w", err)
+		}
+	} else if out, err = catalog(ctx, inv, layers, opts); err != nil {
+		return nil, err
+	}
+	res := &SBOM{Syft: out}
+	res.Executables = executables(inv, out, layers)
+	addFiles(out, inv, res.Executables)
+	return res, nil
+}
+
+// CatalogJSON runs syft's catalogers over the inventory as Generate does, and returns
+// their SBOM in syft's JSON format: what a walk worker hands back for
+// inventory.Options.Catalog, which Generate then reads instead of cataloging.
+func CatalogJSON(ctx context.Context, inv *inventory.Inventory, opts Options) ([]byte, error) {
+	if len(inv.Targets) != 1 {
+		return nil, fmt.Errorf("an SBOM describes one target, got %d", len(inv.Targets))
+	}
+	s, err := catalog(ctx, inv, imageLayers(inv), opts)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := syftjson.NewFormatEncoder().Encode(&b, *s); err != nil {
+		return nil, fmt.Errorf("encoding the SBOM: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// decodeCatalog reads what CatalogJSON wrote.
+func decodeCatalog(b []byte) (*syftsbom.SBOM, error) {
+	s, _, _, err := syftjson.NewFormatDecoder().Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// imageLayers maps an image target's layer indexes to their diff IDs.
+func imageLayers(inv *inventory.Inventory) map[int]string {
 	layers := map[int]string{}
-	if t.Image != nil {
+	if t := inv.Targets[0]; t.Image != nil {
 		for _, l := range t.Image.Layers {
 			layers[l.Index] = l.DiffID
 		}
 	}
+	return layers
+}
+
+// catalog runs syft's catalogers over every filesystem of the delivery.
+func catalog(ctx context.Context, inv *inventory.Inventory, layers map[int]string, opts Options) (*syftsbom.SBOM, error) {
+	desc := describe(inv.Targets[0])
 	roots, err := filesystems(inv, layers)
 	if err != nil {
 		return nil, err
@@ -156,6 +214,11 @@ func Generate(ctx context.Context, inv *inventory.Inventory, opts Options) (*SBO
 		WithIncludeIndexedArchives(false).WithIncludeUnindexedArchives(false))
 	// File digests and metadata come from the inventory, not from reading files again.
 	cfg = cfg.WithoutFiles()
+	// The SBOM describes the delivery's bytes, not the machine kensa runs on: no local
+	// Go module cache or Maven repository (syft finds them from HOME and GOPATH, which
+	// a walk worker does not have).
+	cfg.Packages.Golang.LocalModCacheDir = ""
+	cfg.Packages.JavaArchive.MavenLocalRepositoryDir = ""
 
 	// One license scanner for every filesystem: building it costs seconds.
 	prep := opts.Prepared
@@ -185,10 +248,7 @@ func Generate(ctx context.Context, inv *inventory.Inventory, opts Options) (*SBO
 			out.Artifacts.LinuxDistribution = s.Artifacts.LinuxDistribution
 		}
 	}
-	res := &SBOM{Syft: out}
-	res.Executables = executables(inv, out, layers)
-	addFiles(out, inv, res.Executables)
-	return res, nil
+	return out, nil
 }
 
 // delivery is the source.Source syft catalogs: one filesystem of the delivery.

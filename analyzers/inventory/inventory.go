@@ -82,6 +82,18 @@ type Options struct {
 	// are read again from where they are, files from inside archives and images are
 	// copied once into a private store while the walk reads them. Call Close to remove it.
 	Keep bool
+	// Catalog asks a Walker to catalog the delivery's packages where it walked, once the
+	// walk is done, and to return them in Inventory.Catalog (analyzers/worker's walk
+	// worker runs the cataloger registered with worker.RegisterCataloger). A walk in this
+	// process leaves Inventory.Catalog nil: the caller catalogs.
+	Catalog bool
+}
+
+// Catalog is a delivery's SBOM made where the delivery was walked: syft's model of it
+// in syft's JSON format, or why it could not be made. sbom.Generate reads it.
+type Catalog struct {
+	SyftJSON []byte `json:"-"`
+	Error    string `json:"error,omitempty"`
 }
 
 // Isolator runs analyzers away from the walk; analyzers/worker's Pool is one.
@@ -103,6 +115,8 @@ type Inventory struct {
 	// Stored, with Options.Keep, says where each artifact's bytes can be read: Stored[i]
 	// belongs to Artifacts[i].
 	Stored []Stored
+	// Catalog is the SBOM a Walker made with Options.Catalog; nil when none was made.
+	Catalog *Catalog
 
 	ids []int64 // the walk's node ids of the artifacts (Options.FactsOut)
 

@@ -34,6 +34,9 @@ type Wire struct {
 	Hidden    int             `json:"hidden"`
 	Stored    []WireStored    `json:"stored,omitempty"`
 	Store     string          `json:"store,omitempty"`
+	// Catalog is the SBOM made with Options.Catalog; its bytes travel apart from the
+	// JSON of the Wire.
+	Catalog *Catalog `json:"catalog,omitempty"`
 }
 
 // WireArtifact is an artifact with its facts encoded, analyzer by analyzer; a failed
@@ -66,7 +69,7 @@ type WireStamp struct {
 // ToWire encodes the inventory. The kept bytes stay where they are: the receiver reads
 // them from Store, and removes it (FromWire's Close) once done.
 func (inv *Inventory) ToWire() (*Wire, error) {
-	w := &Wire{Targets: inv.Targets, Errors: inv.Errors, Hidden: inv.Hidden}
+	w := &Wire{Targets: inv.Targets, Errors: inv.Errors, Hidden: inv.Hidden, Catalog: inv.Catalog}
 	if inv.store != nil {
 		w.Store = inv.store.dir
 	}
@@ -110,7 +113,7 @@ func (inv *Inventory) Detach() { inv.store = nil }
 // facts, when not nil, holds the facts the walk handed on as it went (Options.FactsOut),
 // by id: they join the artifacts with those ids.
 func FromWire(w *Wire, dir string, facts map[int64]map[string]any, decode func(analyzer string, raw json.RawMessage) (any, error)) (*Inventory, error) {
-	inv := &Inventory{Targets: w.Targets, Errors: w.Errors, Hidden: w.Hidden}
+	inv := &Inventory{Targets: w.Targets, Errors: w.Errors, Hidden: w.Hidden, Catalog: w.Catalog}
 	inv.store = &store{dir: dir, byDigest: map[string]Stored{}}
 	if w.Store != "" && (filepath.Dir(filepath.Clean(w.Store)) != filepath.Clean(dir) || !strings.HasPrefix(filepath.Base(w.Store), "kensa-kept-")) {
 		inv.Close()

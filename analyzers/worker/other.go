@@ -69,3 +69,9 @@ func (w *Walker) Take(context.Context, []string, inventory.Options) (*inventory.
 
 // RegisterAnalyzer does nothing here: no walk worker runs.
 func RegisterAnalyzer(string, func(json.RawMessage) (analyzers.Analyzer, error)) {}
+
+// Cataloger makes a delivery's SBOM in a walk worker; none runs here.
+type Cataloger func(ctx context.Context) func(ctx context.Context, inv *inventory.Inventory) ([]byte, error)
+
+// RegisterCataloger does nothing here: no walk worker runs.
+func RegisterCataloger(Cataloger) {}

@@ -49,6 +49,7 @@ type walkRequest struct {
 	Analyzers []string        `json:"analyzers,omitempty"`
 	Made      []madeAnalyzer  `json:"made,omitempty"`
 	Isolate   bool            `json:"isolate,omitempty"`
+	Catalog   bool            `json:"catalog,omitempty"`
 }
 
 // madeAnalyzer is an analyzer the walk worker makes from its description (RegisterAnalyzer).
@@ -79,6 +80,36 @@ func maker(name string) func(json.RawMessage) (analyzers.Analyzer, error) {
 	return makers.m[name]
 }
 
+// Cataloger makes a delivery's SBOM in the walk worker. It is called before the walk
+// (to build what does not depend on the delivery while the walk runs) and returns the
+// function that catalogs the inventory the walk took, with its bytes kept, into bytes
+// sbom.Generate reads (inventory.Catalog).
+type Cataloger func(ctx context.Context) func(ctx context.Context, inv *inventory.Inventory) ([]byte, error)
+
+var cataloger struct {
+	sync.Mutex
+	c Cataloger
+}
+
+// RegisterCataloger lets walk workers catalog a delivery's packages where they walked it,
+// for inventory.Options.Catalog: the catalogers then parse package databases and
+// manifests under walk-memory and Landlock instead of in kensa. Call it from an init
+// function of a package linked into the binary.
+func RegisterCataloger(c Cataloger) {
+	cataloger.Lock()
+	defer cataloger.Unlock()
+	cataloger.c = c
+}
+
+func registeredCataloger() Cataloger {
+	cataloger.Lock()
+	defer cataloger.Unlock()
+	return cataloger.c
+}
+
+// maxCatalog bounds the SBOM a walk worker sends.
+const maxCatalog = 1 << 30
+
 // walkReply is one frame of a walk worker's answer: a progress line, a chunk of
 // artifacts and where their bytes are kept, or the end.
 type walkReply struct {
@@ -91,6 +122,8 @@ type walkReply struct {
 	Error     string                   `json:"error,omitempty"`     // Take's error, with Done
 	Usage     bool                     `json:"usage,omitempty"`     // the error is the user's
 	Stats     *Stats                   `json:"stats,omitempty"`     // its analysis workers', with Done
+
+	catalog []byte // a piece of the SBOM (catalogFrame)
 }
 
 const walkChunk = 2000 // artifacts per frame
@@ -192,7 +225,11 @@ func (w *Walker) Take(ctx context.Context, inputs []string, opts inventory.Optio
 		types[a.Name()] = reflect.TypeOf(a)
 	}
 	req := walkRequest{Inputs: inputs, Limits: opts.Limits, Scope: opts.Scope, Platform: opts.Platform, Scratch: dir,
-		Jobs: opts.Jobs, Name: opts.Name, Keep: opts.Keep, Progress: opts.Progress != nil, Isolate: opts.Isolate != nil}
+		Jobs: opts.Jobs, Name: opts.Name, Keep: opts.Keep, Progress: opts.Progress != nil, Isolate: opts.Isolate != nil,
+		Catalog: opts.Catalog && registeredCataloger() != nil}
+	if req.Catalog {
+		req.Keep = true // the catalogers read the kept bytes
+	}
 	byName := map[string]analyzers.Analyzer{}
 	var here []analyzers.Analyzer
 	for _, a := range opts.Analyzers {
@@ -566,6 +603,7 @@ func (e *walkError) Error() string { return e.msg }
 func readWalk(rd *bufio.Reader, req walkRequest, progress io.Writer, onFacts func(*walkFacts) error) (*inventory.Wire, *Stats, error) {
 	var arts []inventory.WireArtifact
 	var stored []inventory.WireStored
+	var catalog []byte
 	nfacts := int64(0)
 	for {
 		var rep walkReply
@@ -573,6 +611,11 @@ func readWalk(rd *bufio.Reader, req walkRequest, progress io.Writer, onFacts fun
 			return nil, nil, err
 		}
 		switch {
+		case rep.catalog != nil:
+			if !req.Catalog || len(catalog)+len(rep.catalog) > maxCatalog {
+				return nil, nil, fmt.Errorf("the walk worker sent an SBOM it was not asked for, or one larger than %d bytes", maxCatalog)
+			}
+			catalog = append(catalog, rep.catalog...)
 		case rep.Facts != nil:
 			if nfacts++; nfacts > req.Limits.TotalEntries+1 {
 				return nil, nil, fmt.Errorf("the walk worker sent facts of %d files, more than total-entries", nfacts)
@@ -590,6 +633,14 @@ func readWalk(rd *bufio.Reader, req walkRequest, progress io.Writer, onFacts fun
 				return nil, rep.Stats, errors.New("the walk worker ended without an inventory")
 			}
 			rep.Inventory.Artifacts, rep.Inventory.Stored = arts, stored
+			switch c := rep.Inventory.Catalog; {
+			case c == nil && req.Catalog:
+				return nil, rep.Stats, errors.New("the walk worker ended without the SBOM it was asked for")
+			case c != nil && !req.Catalog:
+				return nil, rep.Stats, errors.New("the walk worker sent an SBOM it was not asked for")
+			case c != nil:
+				c.SyftJSON = catalog
+			}
 			return rep.Inventory, rep.Stats, nil
 		}
 		arts = append(arts, rep.Artifacts...)
@@ -614,11 +665,16 @@ func printable(s string) string {
 	return b.String()
 }
 
-// readWalkFrame reads one frame of a walk worker: a frame of facts (factsFrame), or JSON.
+// readWalkFrame reads one frame of a walk worker: a frame of facts (factsFrame), a piece
+// of the SBOM (catalogFrame), or JSON.
 func readWalkFrame(rd *bufio.Reader, v *walkReply) error {
 	b, err := readFrame(rd)
 	if err != nil {
 		return err
+	}
+	if len(b) > 0 && b[0] == catalogFrame {
+		v.catalog = b[1:]
+		return nil
 	}
 	if len(b) > 0 && b[0] == factsFrame {
 		f, err := decodeFactsFrame(b[1:])
@@ -635,6 +691,13 @@ func readWalkFrame(rd *bufio.Reader, v *walkReply) error {
 // its name (2-byte length) and its facts as JSON (4-byte length). The facts are decoded
 // once, by the analyzer's own type, and not scanned as part of a larger JSON document.
 const factsFrame = 'F'
+
+// catalogFrame starts a frame that holds the next piece of the SBOM a walk worker made
+// (Options.Catalog), as its bytes; catalogPiece is the most one frame holds.
+const (
+	catalogFrame = 'C'
+	catalogPiece = 1 << 20
+)
 
 func encodeFactsFrame(f *walkFacts) []byte {
 	n := 1 + 8
@@ -811,10 +874,27 @@ func serveWalk() int {
 			factsErr = fmt.Errorf("sending the facts of a file: %w", err)
 		}
 	}
+	var catalog func(context.Context, *inventory.Inventory) ([]byte, error)
+	if req.Catalog {
+		c := registeredCataloger()
+		if c == nil {
+			fmt.Fprintln(os.Stderr, "kensa: walk worker: no cataloger is registered")
+			return 2
+		}
+		catalog = c(context.Background()) // builds what it needs while the walk runs
+	}
 	inv, err := inventory.Take(context.Background(), req.Inputs, opts)
 	if err == nil && factsErr != nil {
 		inv.Close()
 		err = factsErr
+	}
+	var sbomJSON []byte
+	if err == nil && catalog != nil {
+		// The catalogers read the kept bytes, in this process, before they are handed on.
+		inv.Catalog = &inventory.Catalog{}
+		if sbomJSON, err = catalog(context.Background(), inv); err != nil {
+			inv.Catalog.Error, sbomJSON, err = err.Error(), nil, nil
+		}
 	}
 	var stats *Stats
 	if pool != nil {
@@ -843,6 +923,15 @@ func serveWalk() int {
 			rep.Stored = wire.Stored[i:j]
 		}
 		if send(rep) != nil {
+			return 2
+		}
+	}
+	for i := 0; i < len(sbomJSON); i += catalogPiece {
+		piece := append([]byte{catalogFrame}, sbomJSON[i:min(i+catalogPiece, len(sbomJSON))]...)
+		mu.Lock()
+		err := writeFrame(out, piece)
+		mu.Unlock()
+		if err != nil {
 			return 2
 		}
 	}

@@ -5,7 +5,10 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -247,6 +250,89 @@ func TestWalkMadeAnalyzer(t *testing.T) {
 	}
 	if seen != 2 {
 		t.Errorf("facts of %d scripts, want 2", seen)
+	}
+}
+
+// The test binary's cataloger, as a walk worker runs it: it names the process that
+// prepared it and the one that catalogs, and every kept file with the digest of the bytes
+// it read there; it fails on a file named fail-catalog, and pads what it returns past
+// three frames.
+func init() {
+	RegisterCataloger(func(context.Context) func(context.Context, *inventory.Inventory) ([]byte, error) {
+		prepared := os.Getpid()
+		return func(_ context.Context, inv *inventory.Inventory) ([]byte, error) {
+			var b bytes.Buffer
+			fmt.Fprintf(&b, "pid %d %d\n", prepared, os.Getpid())
+			for i, a := range inv.Artifacts {
+				if a.Type != "file" {
+					continue
+				}
+				if path.Base(a.Path) == "fail-catalog" {
+					return nil, errors.New("cataloging failed on " + a.Path)
+				}
+				d, err := digestOf(inv.Stored[i])
+				if err != nil {
+					return nil, err
+				}
+				fmt.Fprintf(&b, "%s %s\n", a.Path, d)
+			}
+			b.Write(bytes.Repeat([]byte{'.'}, 3*catalogPiece))
+			return b.Bytes(), nil
+		}
+	})
+}
+
+// TestWalkCatalog: with Options.Catalog the walk worker runs the registered cataloger,
+// prepared before the walk and run after it over the bytes the walk kept, and its output
+// reaches kensa whole, across frames; a cataloger's failure is the catalog's error, not
+// the walk's; without Catalog nothing is cataloged.
+func TestWalkCatalog(t *testing.T) {
+	dir := walkDelivery(t)
+	lim := limits.Default()
+	walker, err := NewWalker(Config{Size: 2, Limits: &lim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	take := func(catalog bool) *inventory.Inventory {
+		t.Helper()
+		inv, err := walker.Take(context.Background(), []string{dir}, inventory.Options{Limits: lim, Scratch: t.TempDir(), Catalog: catalog})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { inv.Close() })
+		return inv
+	}
+	inv := take(true)
+	if inv.Catalog == nil || inv.Catalog.Error != "" {
+		t.Fatalf("catalog: %+v", inv.Catalog)
+	}
+	out := string(inv.Catalog.SyftJSON)
+	if !strings.HasSuffix(out, strings.Repeat(".", 3*catalogPiece)) {
+		t.Errorf("the catalog arrived with %d bytes, not whole", len(out))
+	}
+	var prepared, cataloged int
+	if _, err := fmt.Sscanf(out, "pid %d %d\n", &prepared, &cataloged); err != nil || prepared != cataloged || cataloged == os.Getpid() {
+		t.Errorf("cataloged by process %d, prepared by %d; this is %d (%v)", cataloged, prepared, os.Getpid(), err)
+	}
+	files := 0
+	for _, a := range inv.Artifacts {
+		if a.Type == "file" {
+			files++
+			if !strings.Contains(out, "\n"+a.Path+" "+a.Digest+"\n") {
+				t.Errorf("the cataloger did not read %s as the walk did (%s):\n%.400s", a.Path, a.Digest, out)
+			}
+		}
+	}
+	if files < 4 {
+		t.Errorf("%d files in the inventory", files)
+	}
+	if inv := take(false); inv.Catalog != nil {
+		t.Errorf("cataloged without being asked: %+v", inv.Catalog)
+	}
+	os.WriteFile(filepath.Join(dir, "fail-catalog"), []byte("x"), 0o644)
+	inv = take(true)
+	if inv.Catalog == nil || inv.Catalog.Error != "cataloging failed on fail-catalog" || len(inv.Catalog.SyftJSON) != 0 || len(inv.Errors) != 0 {
+		t.Errorf("a failed catalog: %+v, errors %v", inv.Catalog, inv.Errors)
 	}
 }
 

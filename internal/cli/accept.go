@@ -145,7 +145,7 @@ or a FAIL that rests only on what could not be inspected).`,
 			}
 			opts.Keep = true
 			opts.Analyzers = unionAnalyzers(append(append(eng.Needs(), eng.MatchAnalyzer()), append(sbom.Analyzers(), textscan.New())...))
-			prep := sbom.Prepare(cmd.Context())
+			prep := catalogWhereWalked(cmd.Context(), &opts)
 			inv, err := inventory.Take(cmd.Context(), args, opts)
 			if err != nil {
 				return walkError(err)

@@ -117,7 +117,7 @@ decide (bad flags, unreadable input, something on either side not inspected).`,
 			} else {
 				oldArg = args[0]
 			}
-			prep := sbom.Prepare(cmd.Context())
+			prep := catalogWhereWalked(cmd.Context(), &opts)
 			oldRes, oldSide, err := diffSide(cmd.Context(), oldArg, baseline != "", opts, eng, prep)
 			if err != nil {
 				return err
@@ -244,10 +244,11 @@ func readSaved(name string) (*result.Result, string, string, error) {
 // runs the rules and catalogs the SBOM, which withSBOM (when set) receives while the
 // inventory's bytes are still readable.
 //
-// prep is the cataloging state built once per command (sbom.Prepare), shared by every
-// target it inspects.
+// prep is the cataloging state built once per command (catalogWhereWalked), shared by
+// every target it inspects; nil when walk workers catalog.
 func inspectAll(ctx context.Context, target string, opts inventory.Options, eng *rules.Engine, prep *sbom.Prepared, withSBOM func(*sbom.SBOM) error) (*result.Result, error) {
 	opts.Keep = true
+	opts.Catalog = true
 	opts.Analyzers = unionAnalyzers(append(append(registry.All(), eng.Needs()...), eng.MatchAnalyzer()))
 	inv, err := inventory.Take(ctx, []string{target}, opts)
 	if err != nil {

@@ -111,7 +111,7 @@ report goes to standard output (--format); SBOMs are then written only to files 
 			}
 			opts.Keep = true
 			opts.Analyzers = sbom.Analyzers()
-			prep := sbom.Prepare(cmd.Context())
+			prep := catalogWhereWalked(cmd.Context(), &opts)
 			inv, err := inventory.Take(cmd.Context(), args, opts)
 			if err != nil {
 				return walkError(err)
@@ -253,6 +253,7 @@ func componentsOf(cmd *cobra.Command, in *inspectFlags, stderr io.Writer, arg st
 	}
 	opts.Keep = true
 	opts.Analyzers = sbom.Analyzers()
+	prep := catalogWhereWalked(cmd.Context(), &opts)
 	inv, err := inventory.Take(cmd.Context(), []string{arg}, opts)
 	if err != nil {
 		return nil, walkError(err)
@@ -263,7 +264,7 @@ func componentsOf(cmd *cobra.Command, in *inspectFlags, stderr io.Writer, arg st
 			arg, len(inv.Errors), inv.Errors[0].Path, inv.Errors[0].Error)}
 	}
 	v, _ := version.Get()
-	s, err := sbom.Generate(cmd.Context(), inv, sbom.Options{ToolVersion: v})
+	s, err := sbom.Generate(cmd.Context(), inv, sbom.Options{ToolVersion: v, Prepared: prep})
 	if err != nil {
 		return nil, &exitError{code: ExitUndecided, err: err}
 	}

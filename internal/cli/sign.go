@@ -372,7 +372,8 @@ its registry as cosign v3 attaches one ('cosign verify-attestation' checks it).
 			if ref := imageRef(target); ref != "" {
 				inspect = "registry:" + ref
 			}
-			preds, d, err := predicateOf(cmd.Context(), inspect, []string{predicate}, opts, eng, sbom.Prepare(cmd.Context()))
+			prep := catalogWhereWalked(cmd.Context(), &opts)
+			preds, d, err := predicateOf(cmd.Context(), inspect, []string{predicate}, opts, eng, prep)
 			if err != nil {
 				return err
 			}
@@ -460,7 +461,7 @@ not claim more than was seen.`,
 				return usagef("%s has no files to release", args[0])
 			}
 			ctx := cmd.Context()
-			prep := sbom.Prepare(ctx) // built once for every file and image
+			prep := catalogWhereWalked(ctx, &opts) // built once for every file and image
 			var sums strings.Builder
 			for _, name := range files {
 				out, err := signFile(ctx, s, name)

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
-	"kensa.dev/kensa/attest/signing"
 	"os"
 	"path"
 	"slices"
@@ -21,6 +21,7 @@ import (
 	"kensa.dev/kensa/attest/authenticode"
 	"kensa.dev/kensa/attest/checksums"
 	"kensa.dev/kensa/attest/provenance"
+	"kensa.dev/kensa/attest/signing"
 	"kensa.dev/kensa/attest/sigstore"
 	"kensa.dev/kensa/internal/result"
 )
@@ -464,15 +465,32 @@ func (v *verifier) image(ctx context.Context, inv *inventory.Inventory, opts inv
 	if err != nil {
 		return []result.Check{{Name: sigstore.ImageCheckName, Subject: ref, Status: result.Erred, Detail: "reading what is attached to the image: " + err.Error()}}
 	}
+	subject := ref + "@" + t.Digest
+	pool, _ := opts.Isolate.(*worker.Pool)
 	var in []sigstore.ImageAttachment
+	var unread []result.Check
 	for _, a := range attached {
 		sa := sigstore.ImageAttachment{Source: a.Source, Ref: a.Ref, ArtifactType: a.ArtifactType}
-		for _, l := range a.Layers {
-			sa.Layers = append(sa.Layers, sigstore.ImageLayer{MediaType: l.MediaType, Annotations: l.Annotations, Data: l.Data})
+		for i, l := range a.Layers {
+			layer := sigstore.ImageLayer{MediaType: l.MediaType, Annotations: l.Annotations, Data: l.Data}
+			// A worker parses the layer first: one built to exhaust memory stops it.
+			b, err := json.Marshal(layer)
+			where := fmt.Sprintf("%s %s layer %d", a.Source, a.Ref, i)
+			if err == nil {
+				err = screen(ctx, pool, "sigstore-image-layer", where, bytes.NewReader(b), int64(len(b)))
+			}
+			if err != nil {
+				unread = append(unread, result.Check{Name: sigstore.ImageCheckName, Subject: subject, Status: result.Erred, Detail: err.Error()})
+				continue
+			}
+			sa.Layers = append(sa.Layers, layer)
 		}
 		in = append(in, sa)
 	}
-	subject := ref + "@" + t.Digest
+	if len(unread) > 0 {
+		// What could not be read might be the signature: nothing about the image is decided.
+		return unread
+	}
 	checks, attestations := sigstore.VerifyImage(subject, t.Digest, in, v.trust)
 	found := false
 	for _, a := range attestations {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"kensa.dev/kensa/attest/sigstore"
 	"kensa.dev/kensa/internal/limits"
 	"kensa.dev/kensa/internal/proctree"
+	"kensa.dev/kensa/internal/version"
 	"kensa.dev/kensa/rules"
 	"kensa.dev/kensa/sbom"
 )
@@ -102,13 +104,47 @@ func init() {
 			return sigstore.ParseAttachment(kind, b)
 		})
 	}
+	// What a registry attaches to an image: Sigstore bundles, and cosign's older
+	// simple-signing and DSSE layers with their certificate and log-entry annotations.
+	worker.RegisterCheck("sigstore-image-layer", func(_ context.Context, r io.ReaderAt, size int64, _ *limits.Limits) error {
+		b, err := io.ReadAll(io.NewSectionReader(r, 0, min(size, 2*sigstore.MaxBundleSize+1<<20)))
+		if err != nil {
+			return err
+		}
+		var l sigstore.ImageLayer
+		if err := json.Unmarshal(b, &l); err != nil {
+			return err
+		}
+		return sigstore.ParseImageLayer(l)
+	})
 	// The rules' pattern matcher runs in the walk worker, beside the walk.
 	worker.RegisterAnalyzer(rules.MatchesName, rules.NewMatchAnalyzer)
+	// The SBOM's catalogers (package databases, manifests, binaries' build information)
+	// run in the walk worker too, over the bytes it kept; the license scanner they share is
+	// built while the walk runs.
+	worker.RegisterCataloger(func(ctx context.Context) func(context.Context, *inventory.Inventory) ([]byte, error) {
+		prep := sbom.Prepare(ctx)
+		v, _ := version.Get()
+		return func(ctx context.Context, inv *inventory.Inventory) ([]byte, error) {
+			return sbom.CatalogJSON(ctx, inv, sbom.Options{ToolVersion: v, Prepared: prep})
+		}
+	})
 	// A PE's Authenticode signature: PKCS#7 and X.509 in ASN.1, and the PE's layout.
 	worker.RegisterCheck("authenticode", func(_ context.Context, r io.ReaderAt, size int64, _ *limits.Limits) error {
 		_, err := authenticode.Verify(r, size, authenticode.Options{})
 		return err
 	})
+}
+
+// catalogWhereWalked asks the walk worker, when there is one, to catalog the delivery
+// where it walked it (inventory.Options.Catalog), and returns what cataloging in this
+// process needs otherwise: the license scanner, built while the walk runs.
+func catalogWhereWalked(ctx context.Context, opts *inventory.Options) *sbom.Prepared {
+	opts.Catalog = true
+	if opts.Walker != nil {
+		return nil
+	}
+	return sbom.Prepare(ctx)
 }
 
 // screen has an analysis worker parse a document of the delivery the way kensa is about
