@@ -171,6 +171,7 @@ type sub struct {
 	hex    *hexProg
 	reA    *regexp.Regexp // regex: anchored form
 	first  *[256]bool     // regex: bytes a match can start with
+	next   []*[256]bool   // regex: bytes that can follow at the next positions (prefixBytes)
 	maxLen int            // longest match, capped at the window for regexes
 	atomL  int            // length of this sub's atoms
 	dmin   int            // atom start offset from match start, minimum
@@ -366,11 +367,19 @@ func compileRegex(i int, d Def, wide bool) (compiledSub, error) {
 	if err != nil {
 		return compiledSub{}, fail(0, "invalid regex: %v", err)
 	}
+	prog, err := syntax.Compile(tree.Simplify())
+	if err != nil {
+		return compiledSub{}, fail(0, "invalid regex: %v", err)
+	}
+	var next []*[256]bool
+	if pb := prefixBytes(prog, prefixLen); len(pb) > 1 {
+		next = pb[1:]
+	}
 	if c.dmax > regexWindow {
 		c.dmax = regexWindow
 	}
 	return compiledSub{
-		sub:   sub{pat: i, kind: Regex, reA: reA, first: first, maxLen: maxLen, atomL: c.l, dmin: c.dmin, dmax: c.dmax},
+		sub:   sub{pat: i, kind: Regex, reA: reA, first: first, next: next, maxLen: maxLen, atomL: c.l, dmin: c.dmin, dmax: c.dmax},
 		atoms: c.atoms,
 	}, nil
 }

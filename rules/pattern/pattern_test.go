@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp/syntax"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -277,5 +279,42 @@ func TestStream(t *testing.T) {
 	}
 	if want.Patterns[1].Count != 5000 || want.Patterns[0].Count == 0 || want.Patterns[2].Count == 0 || want.Patterns[3].Count == 0 {
 		t.Errorf("reference counts %d %d %d %d", want.Patterns[0].Count, want.Patterns[1].Count, want.Patterns[2].Count, want.Patterns[3].Count)
+	}
+}
+
+// TestPrefixBytes: the bytes that can stand at each of the first positions of a match,
+// over every path of the regex, up to where a match can already have ended.
+func TestPrefixBytes(t *testing.T) {
+	for _, tc := range []struct {
+		re   string
+		want []string // each position's bytes, in order
+	}{
+		{`[;|](nc|ncat|netcat)\s-e`, []string{";|", "n", "ce", "\t\n\f\r at"}},
+		{`ab|abcd`, []string{"a", "b"}},
+		{`a*bc`, []string{"ab", "abc"}}, // "bc" ends a match after two bytes
+		{`(?i)xy[0-9]`, []string{"Xx", "Yy", "0123456789"}},
+		{`\xe9t\xe9`, []string{"\xe9", "t", "\xe9"}},
+	} {
+		tree, err := syntax.Parse(latin1(tc.re), regexFlags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := syntax.Compile(tree.Simplify())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, set := range prefixBytes(prog, prefixLen) {
+			var b []byte
+			for c := range 256 {
+				if set[c] {
+					b = append(b, byte(c))
+				}
+			}
+			got = append(got, string(b))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.re, got, tc.want)
+		}
 	}
 }

@@ -300,7 +300,7 @@ func (sc *scanner) verifyRegex(sb *sub, ss *subState, data []byte, base, lo, hi 
 	dataEnd := base + int64(len(data))
 	for s := lo; s <= hi; s++ {
 		sc.work++
-		if !sb.first[data[s-base]] {
+		if !sb.first[data[s-base]] || !followOK(sb.next, data, int(s-base)) {
 			continue
 		}
 		if n := sc.regexAt(sb, int(s-base), int(min(s+w, dataEnd)-base)); n >= 0 {
@@ -402,4 +402,16 @@ func (sc *scanner) result() *Matches {
 	}
 	m.Patterns = slices.Clone(matched) // a copy: the full array is not kept alive
 	return m
+}
+
+// followOK reports whether the bytes after data[i] can continue a match (prefixBytes):
+// a start where they cannot, or where the data ends before them, cannot begin one.
+func followOK(next []*[256]bool, data []byte, i int) bool {
+	for j, set := range next {
+		k := i + 1 + j
+		if k >= len(data) || !set[data[k]] {
+			return false
+		}
+	}
+	return true
 }

@@ -553,3 +553,70 @@ func firstBytes(re *syntax.Regexp, set *[256]bool, depth int) bool {
 	}
 	return true
 }
+
+// prefixLen is how many leading positions of a regex match prefixBytes describes.
+const prefixLen = 4
+
+// prefixBytes returns, for each of the first k positions of a match of prog (over runes
+// 0-255, one per byte), the bytes that can stand there, whatever the path through the
+// program. The list ends early at the first position where a match can already have
+// ended or where nothing can follow: positions from there on are unconstrained. A start
+// whose next bytes are not in these sets cannot begin a match, which spares it an
+// attempt.
+func prefixBytes(prog *syntax.Prog, k int) []*[256]bool {
+	cur, ended := closure(prog, []uint32{uint32(prog.Start)})
+	var out []*[256]bool
+	for range k {
+		if ended || len(cur) == 0 {
+			break
+		}
+		set := new([256]bool)
+		var next []uint32
+		for _, pc := range cur {
+			in := &prog.Inst[pc]
+			switch in.Op {
+			case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+				matched := false
+				for b := range 256 {
+					if in.MatchRune(rune(b)) {
+						set[b] = true
+						matched = true
+					}
+				}
+				if matched {
+					next = append(next, in.Out)
+				}
+			}
+		}
+		out = append(out, set)
+		cur, ended = closure(prog, next)
+	}
+	return out
+}
+
+// closure returns the instructions that consume a rune reachable from pcs without
+// consuming one, and whether a match can end there.
+func closure(prog *syntax.Prog, pcs []uint32) (out []uint32, ended bool) {
+	seen := map[uint32]bool{}
+	stack := append([]uint32(nil), pcs...)
+	for len(stack) > 0 {
+		pc := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[pc] {
+			continue
+		}
+		seen[pc] = true
+		in := &prog.Inst[pc]
+		switch in.Op {
+		case syntax.InstMatch:
+			ended = true
+		case syntax.InstAlt, syntax.InstAltMatch:
+			stack = append(stack, in.Out, in.Arg)
+		case syntax.InstCapture, syntax.InstNop, syntax.InstEmptyWidth:
+			stack = append(stack, in.Out)
+		case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+			out = append(out, pc)
+		}
+	}
+	return out, ended
+}
