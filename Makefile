@@ -19,8 +19,9 @@ help: ## list the targets
 build: ## build bin/kensa
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kensa
 
-test: ## run every test (with the race detector)
+test: ## run every test (with the race detector), then the hard memory bounds without it
 	$(GO) test -race -timeout 60m ./...
+	$(GO) test -timeout 20m -run 'TestMemoryBomb|TestWalkStoppedAtWalkMemory' ./analyzers/worker/
 
 lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

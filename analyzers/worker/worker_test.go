@@ -167,8 +167,14 @@ func TestMemoryBombStopsOneWorker(t *testing.T) {
 		}
 	}
 	pool.Close()
-	if st := pool.Stats(); st.PeakMemory > lim.WorkerMemory*3/2 {
+	// In a release build RLIMIT_DATA makes the allocation itself fail: the worker never
+	// holds much more than its limit, however busy the machine. A race-detector build has
+	// only the watchdog, whose reaction depends on the scheduler; make test checks this
+	// bound in a build without the race detector.
+	if st := pool.Stats(); !raceBuild && st.PeakMemory > lim.WorkerMemory*3/2 {
 		t.Errorf("a worker was seen at %s, far past the %s limit", limits.HumanSize(st.PeakMemory), limits.HumanSize(lim.WorkerMemory))
+	} else if raceBuild {
+		t.Logf("a worker was seen at %s with a limit of %s (a race-detector build: the watchdog alone)", limits.HumanSize(st.PeakMemory), limits.HumanSize(lim.WorkerMemory))
 	}
 }
 
