@@ -372,3 +372,36 @@ func keyList(ids []string) string {
 	}
 	return "keys " + strings.Join(ids, ", ")
 }
+
+// ParseDocument parses a manifest or a signature file the way Verify does before it
+// checks a signature: the manifest's lines and clearsigned armor, and the OpenPGP packets
+// of its signature, clearsigned or detached. It needs no keys, and what it finds wrong is
+// not its concern: kensa runs it in an analysis worker first (Options.Screen), so that a
+// document built to exhaust memory or hang ends a worker, not the verifier.
+func ParseDocument(data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error while parsing (%v)", r)
+		}
+	}()
+	sig := data
+	if m, err := Parse("document", data); err == nil {
+		if !m.Clearsigned {
+			return nil // a manifest without a signature of its own
+		}
+		sig = m.signature
+	}
+	packets, err := signaturePackets(sig)
+	if err != nil {
+		return err
+	}
+	r := packet.NewReader(bytes.NewReader(packets))
+	for {
+		if _, err := r.Next(); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}

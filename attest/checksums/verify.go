@@ -96,6 +96,10 @@ type Options struct {
 	// MaxFileSize bounds the bytes read from one file to compute a digest; zero means
 	// DefaultMaxFileSize.
 	MaxFileSize int64
+	// Screen, when set, is given the bytes of every manifest and signature file before
+	// they are parsed (kensa has an analysis worker parse them first, ParseDocument); a
+	// document it returns an error for is not parsed and counts as unreadable.
+	Screen func(path string, data []byte) error
 }
 
 // Discover returns the paths of the delivery's checksum manifests, sorted: files with a
@@ -213,7 +217,7 @@ func (v *verifier) manifest(p string) *manifestReport {
 		r.err = "the manifest is not in the delivery"
 		return r
 	}
-	data, err := readFile(f, MaxManifestSize)
+	data, err := v.readDocument(p, f)
 	if err != nil {
 		r.err = err.Error()
 		return r
@@ -242,7 +246,7 @@ func (v *verifier) manifest(p string) *manifestReport {
 	}
 	for _, sp := range v.sigs[p] {
 		sf, _ := v.d.Lookup(sp)
-		sdata, err := readFile(sf, MaxManifestSize)
+		sdata, err := v.readDocument(sp, sf)
 		if err != nil {
 			r.signed = true
 			r.sigChecks = append(r.sigChecks, result.Check{Name: CheckSignature, Subject: p, Status: result.Fail,
@@ -322,6 +326,15 @@ func (v *verifier) manifest(p string) *manifestReport {
 		r.fileChecks = append(r.fileChecks, c)
 	}
 	return r
+}
+
+// readDocument reads a manifest or signature file, and has it screened.
+func (v *verifier) readDocument(p string, f File) ([]byte, error) {
+	data, err := readFile(f, MaxManifestSize)
+	if err == nil && v.opts.Screen != nil {
+		err = v.opts.Screen(p, data)
+	}
+	return data, err
 }
 
 // entry checks one listed file.

@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -302,6 +304,49 @@ func TestVerifySigned(t *testing.T) {
 		if strings.Contains(c.Detail, "not signed") {
 			t.Fatalf("signed manifest called unsigned: %s", c.Detail)
 		}
+	})
+	t.Run("screened", func(t *testing.T) {
+		// Every manifest and signature file goes through Screen before it is parsed, and
+		// ParseDocument reads real ones without complaint.
+		root := signed(t, map[string]string{"SHA256SUMS.asc": "vendor armor", "SHA256SUMS.gpg": "vendor binary"})
+		clear := g.sign(vendor+"!", "clear", []byte(readString(t, root, "SHA256SUMS")))
+		if err := ParseDocument(clear); err != nil {
+			t.Errorf("ParseDocument of a clearsigned manifest: %v", err)
+		}
+		if err := ParseDocument([]byte("-----BEGIN PGP SIGNATURE-----\n\nnot base64\n-----END PGP SIGNATURE-----\n")); err == nil {
+			t.Error("ParseDocument accepted a signature that is not one")
+		}
+		var seen []string
+		checks := Verify(dirDelivery(t, root), Options{Keys: keys, Screen: func(p string, data []byte) error {
+			seen = append(seen, p)
+			if err := ParseDocument(data); err != nil {
+				t.Errorf("ParseDocument(%s): %v", p, err)
+			}
+			return nil
+		}})
+		slices.Sort(seen)
+		if want := []string{"SHA256SUMS", "SHA256SUMS.asc", "SHA256SUMS.gpg"}; !slices.Equal(slices.Compact(seen), want) {
+			t.Errorf("screened %q, want %q", seen, want)
+		}
+		want(t, checks, CheckManifest, "SHA256SUMS", result.Pass, "all 5 listed files match")
+		// A document the screen refuses is not parsed: a signature counts as unreadable,
+		// a manifest as not verified.
+		stop := errors.New("the analysis process was stopped")
+		root = signed(t, map[string]string{"SHA256SUMS.asc": "vendor armor"})
+		checks = Verify(dirDelivery(t, root), Options{Keys: keys, Screen: func(p string, _ []byte) error {
+			if p == "SHA256SUMS.asc" {
+				return stop
+			}
+			return nil
+		}})
+		want(t, checks, CheckSignature, "SHA256SUMS", result.Fail, "SHA256SUMS.asc: the signature file could not be read: the analysis process was stopped")
+		checks = Verify(dirDelivery(t, root), Options{Keys: keys, Screen: func(p string, _ []byte) error {
+			if p == "SHA256SUMS" {
+				return stop
+			}
+			return nil
+		}})
+		want(t, checks, CheckManifest, "SHA256SUMS", result.Erred, "the analysis process was stopped; the files it lists were not verified")
 	})
 	t.Run("pinning", func(t *testing.T) {
 		root := signed(t, map[string]string{"SHA256SUMS.sig": "other binary"})

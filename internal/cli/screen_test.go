@@ -140,3 +140,36 @@ func TestG3ImageAttachmentParsedInWorker(t *testing.T) {
 		t.Errorf("the image's signature checks: %q\nwant one starting %q", image, want)
 	}
 }
+
+// TestG3ChecksumManifestParsedInWorker: a checksum manifest of 16 MiB listing 228,218
+// files takes about 160 MB of allocations to parse up to its 200,001st entry, where the
+// parser refuses it. An analysis worker parses it first:
+// with worker-memory below that, the worker is stopped, the manifest counts as unread (its
+// check is an error naming the limit) and kensa never parses it itself.
+func TestG3ChecksumManifestParsedInWorker(t *testing.T) {
+	var sums strings.Builder
+	for i := 0; sums.Len() < 16<<20-200; i++ {
+		fmt.Fprintf(&sums, "%064x  f%d\n", i, i)
+	}
+	dir := writeDelivery(t, map[string][]byte{"app.bin": []byte("payload\n"), "SHA256SUMS": []byte(sums.String())})
+	code, stdout, stderr := kensa(t, "verify", dir, "--format", "json", "--limit", "worker-memory=64M")
+	if code != ExitUndecided {
+		t.Fatalf("exit %d, want %d; stderr %s", code, ExitUndecided, stderr)
+	}
+	var res struct {
+		Checks []struct{ Name, Subject, Status, Detail string }
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("stdout is not the JSON result: %v\n%.2000s", err, stdout)
+	}
+	var got []string
+	for _, c := range res.Checks {
+		if c.Subject == "SHA256SUMS" {
+			got = append(got, c.Name+" "+c.Status+": "+c.Detail)
+		}
+	}
+	want := "checksum/manifest error: SHA256SUMS was not read: check:checksum-document: the analysis process was stopped"
+	if len(got) == 0 || !strings.HasPrefix(got[0], want) || !strings.Contains(got[0], "worker-memory limit of 64M") {
+		t.Errorf("the manifest's checks: %q\nwant the first to start %q", got, want)
+	}
+}

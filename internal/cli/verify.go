@@ -286,7 +286,12 @@ func (v *verifier) run(ctx context.Context, inv *inventory.Inventory, opts inven
 	d := checksums.NewDelivery(files)
 	manifests := checksums.Discover(d)
 	if len(manifests) > 0 || v.pgp != nil {
-		checks = append(checks, checksums.Verify(d, checksums.Options{Keys: v.pgp, Now: time.Now()})...)
+		// A worker parses each manifest and signature first: one built to exhaust memory
+		// or hang stops it, and the document counts as unreadable.
+		docScreen := func(p string, data []byte) error {
+			return screen(ctx, pool, "checksum-document", p, bytes.NewReader(data), int64(len(data)))
+		}
+		checks = append(checks, checksums.Verify(d, checksums.Options{Keys: v.pgp, Now: time.Now(), Screen: docScreen})...)
 	}
 	listed := map[string]bool{}
 	for _, c := range checks {

@@ -12,6 +12,7 @@ import (
 	"kensa.dev/kensa/analyzers/inventory"
 	"kensa.dev/kensa/analyzers/worker"
 	"kensa.dev/kensa/attest/authenticode"
+	"kensa.dev/kensa/attest/checksums"
 	"kensa.dev/kensa/attest/sigstore"
 	"kensa.dev/kensa/internal/limits"
 	"kensa.dev/kensa/internal/proctree"
@@ -116,6 +117,14 @@ func init() {
 			return err
 		}
 		return sigstore.ParseImageLayer(l)
+	})
+	// Checksum manifests and their OpenPGP signatures (clearsigned or detached).
+	worker.RegisterCheck("checksum-document", func(_ context.Context, r io.ReaderAt, size int64, _ *limits.Limits) error {
+		b, err := io.ReadAll(io.NewSectionReader(r, 0, min(size, checksums.MaxManifestSize+1)))
+		if err != nil {
+			return err
+		}
+		return checksums.ParseDocument(b)
 	})
 	// The rules' pattern matcher runs in the walk worker, beside the walk.
 	worker.RegisterAnalyzer(rules.MatchesName, rules.NewMatchAnalyzer)
