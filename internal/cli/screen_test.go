@@ -152,7 +152,7 @@ func TestG3ChecksumManifestParsedInWorker(t *testing.T) {
 		fmt.Fprintf(&sums, "%064x  f%d\n", i, i)
 	}
 	dir := writeDelivery(t, map[string][]byte{"app.bin": []byte("payload\n"), "SHA256SUMS": []byte(sums.String())})
-	code, stdout, stderr := kensa(t, "verify", dir, "--format", "json", "--limit", "worker-memory=64M")
+	code, stdout, stderr := kensa(t, "verify", dir, "--format", "json", "--limit", "worker-memory=96M")
 	if code != ExitUndecided {
 		t.Fatalf("exit %d, want %d; stderr %s", code, ExitUndecided, stderr)
 	}
@@ -169,7 +169,7 @@ func TestG3ChecksumManifestParsedInWorker(t *testing.T) {
 		}
 	}
 	want := "checksum/manifest error: SHA256SUMS was not read: check:checksum-document: the analysis process was stopped"
-	if len(got) == 0 || !strings.HasPrefix(got[0], want) || !strings.Contains(got[0], "worker-memory limit of 64M") {
+	if len(got) == 0 || !strings.HasPrefix(got[0], want) || !strings.Contains(got[0], "worker-memory limit of 96M") {
 		t.Errorf("the manifest's checks: %q\nwant the first to start %q", got, want)
 	}
 }
