@@ -19,7 +19,8 @@
 # run: each command under /usr/bin/time -v, one after the other, on each image: the floor
 # (sha256sum of every extracted file, one process per CPU), syft scan, kensa sbom, kensa
 # scan (docker-archive and OCI layout) and kensa accept; prints the machine, the versions,
-# a table (wall, CPU = user+sys, peak RSS) and the goals of issue 10, met or not.
+# a table (wall, CPU = user+sys, peak memory of the process tree and of its largest
+# process) and the goals of issue 10, met or not.
 # Environment: BENCH_SIZES="1g 2g" (which images), KENSA=bin/kensa, BENCH_DIR=build/bench.
 set -euo pipefail
 export LC_ALL=C
@@ -160,21 +161,24 @@ corpus() {
 }
 
 # measure NAME CMD...: runs CMD under /usr/bin/time -v and appends a result row
-# "size<TAB>name<TAB>wall<TAB>cpu<TAB>rss_kib<TAB>exit" to $RESULTS.
+# "size<TAB>name<TAB>wall<TAB>cpu<TAB>rss_kib<TAB>exit<TAB>tree_kib" to $RESULTS (rss_kib:
+# the largest single process, tree_kib: the whole process tree, both at their peak).
 measure() {
 	local label=$1
 	shift
 	local tv=$OUT/$SIZE-$label.time rc=0
 	say "[$SIZE] $label: $*"
-	/usr/bin/time -v -o "$tv" "$@" >"$OUT/$SIZE-$label.stdout" 2>"$OUT/$SIZE-$label.stderr" || rc=$?
+	local peak=$OUT/$SIZE-$label.peak
+	/usr/bin/time -v -o "$tv" "$TREEPEAK" -o "$peak" -- "$@" >"$OUT/$SIZE-$label.stdout" 2>"$OUT/$SIZE-$label.stderr" || rc=$?
 	grep -q 'Maximum resident set size' "$tv" || die "$label: /usr/bin/time wrote no report (see $tv)"
-	awk -v size="$SIZE" -v name="$label" -v rc="$rc" -F': ' '
+	[ -s "$peak" ] || die "$label: treepeak wrote no peak (see $OUT/$SIZE-$label.stderr)"
+	awk -v size="$SIZE" -v name="$label" -v rc="$rc" -v tree="$(cat "$peak")" -F': ' '
 		/Elapsed \(wall clock\)/ { n = split($NF, t, ":"); wall = 0; for (i = 1; i <= n; i++) wall = wall * 60 + t[i] }
 		/User time \(seconds\)/ { user = $NF }
 		/System time \(seconds\)/ { sys = $NF }
 		/Maximum resident set size/ { rss = $NF }
-		END { printf "%s\t%s\t%.2f\t%.2f\t%d\t%d\n", size, name, wall, user + sys, rss, rc }' "$tv" >>"$RESULTS"
-	tail -n1 "$RESULTS" | awk -F'\t' '{printf "bench:   wall %ss, cpu %ss, peak RSS %.0f MiB, exit %s\n", $3, $4, $5 / 1024, $6}' >&2
+		END { printf "%s\t%s\t%.2f\t%.2f\t%d\t%d\t%d\n", size, name, wall, user + sys, rss, rc, tree }' "$tv" >>"$RESULTS"
+	tail -n1 "$RESULTS" | awk -F'\t' '{printf "bench:   wall %ss, cpu %ss, peak memory %.0f MiB (process tree), %.0f MiB (largest process), exit %s\n", $3, $4, $7 / 1024, $5 / 1024, $6}' >&2
 }
 
 run() {
@@ -189,6 +193,10 @@ run() {
 		say "building syft from the go.mod tool directive"
 		go build -o "$SYFT" github.com/anchore/syft/cmd/syft
 	fi
+	# /usr/bin/time gives the largest single process's peak; treepeak that of the whole
+	# process tree (kensa and its workers), which is what the memory goal is about.
+	TREEPEAK=$BENCH/treepeak
+	go build -o "$TREEPEAK" ./internal/benchcorpus/treepeak
 	export SYFT_CHECK_FOR_APP_UPDATE=false
 	OUT=$BENCH/run
 	RESULTS=$OUT/results.tsv
@@ -239,14 +247,14 @@ run() {
 # report prints the table and the goals from $RESULTS.
 report() {
 	echo
-	echo "| image | command | wall s | CPU s (user+sys) | peak RSS MiB | exit |"
-	echo "|---|---|---:|---:|---:|---:|"
-	awk -F'\t' '{printf "| %s | %s | %.2f | %.2f | %.0f | %d |\n", $1, $2, $3, $4, $5 / 1024, $6}' "$RESULTS"
+	echo "| image | command | wall s | CPU s (user+sys) | peak memory MiB (process tree) | peak RSS MiB (largest process) | exit |"
+	echo "|---|---|---:|---:|---:|---:|---:|"
+	awk -F'\t' '{printf "| %s | %s | %.2f | %.2f | %.0f | %.0f | %d |\n", $1, $2, $3, $4, $7 / 1024, $5 / 1024, $6}' "$RESULTS"
 	echo
 	echo "| goal | measured (wall) | met | same ratio on CPU time |"
 	echo "|---|---|---|---|"
 	awk -F'\t' '
-		{ wall[$1, $2] = $3; cpu[$1, $2] = $4; rss[$1, $2] = $5; rc[$1, $2] = $6; sizes[$1] = 1 }
+		{ wall[$1, $2] = $3; cpu[$1, $2] = $4; rss[$1, $2] = $7; rc[$1, $2] = $6; sizes[$1] = 1 }
 		function goal(text, s1, c1, s2, c2, limit) {
 			w = wall[s1, c1] / wall[s2, c2]
 			printf "| %s | %.2f× | %s | %.2f× |\n", text, w, (w <= limit ? "yes" : "**no**"), cpu[s1, c1] / cpu[s2, c2]
@@ -262,7 +270,7 @@ report() {
 				goal(s ": kensa scan ≤ 2 × sha256sum floor (OCI layout)", s, "kensa-scan-oci", s, "floor-sha256sum", 2)
 			}
 			if (("1g", "kensa-accept") in rss)
-				printf "| 1g: kensa accept peak RSS < 1 GiB | %.0f MiB | %s | |\n", rss["1g", "kensa-accept"] / 1024, (rss["1g", "kensa-accept"] < 1048576 ? "yes" : "**no**")
+				printf "| 1g: kensa accept peak memory (process tree) < 1 GiB | %.0f MiB | %s | |\n", rss["1g", "kensa-accept"] / 1024, (rss["1g", "kensa-accept"] < 1048576 ? "yes" : "**no**")
 			if (("1g", "syft") in wall && ("2g", "syft") in wall) {
 				split("floor-sha256sum syft kensa-sbom kensa-scan kensa-scan-oci kensa-accept", cmds, " ")
 				for (j = 1; j in cmds; j++)
