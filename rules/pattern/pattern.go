@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+	"sync"
 )
 
 // Kind is the kind of a pattern: Literal, Hex or Regex.
@@ -171,6 +172,7 @@ type sub struct {
 	hex    *hexProg
 	reA    *regexp.Regexp // regex: anchored form
 	first  *[256]bool     // regex: bytes a match can start with
+	ascii  bool           // regex: no match holds a byte above 0x7F
 	next   []*[256]bool   // regex: bytes that can follow at the next positions (prefixBytes)
 	maxLen int            // longest match, capped at the window for regexes
 	atomL  int            // length of this sub's atoms
@@ -187,6 +189,7 @@ type Set struct {
 	atomSubs [][]int32 // atom index → subs using it
 	back     int       // bytes kept before a chunk
 	fwd      int       // bytes read after a chunk
+	scanners sync.Pool // of *scanner, reused from one scan to the next
 }
 
 // Len returns the number of patterns in the set.
@@ -379,9 +382,36 @@ func compileRegex(i int, d Def, wide bool) (compiledSub, error) {
 		c.dmax = regexWindow
 	}
 	return compiledSub{
-		sub:   sub{pat: i, kind: Regex, reA: reA, first: first, next: next, maxLen: maxLen, atomL: c.l, dmin: c.dmin, dmax: c.dmax},
+		sub:   sub{pat: i, kind: Regex, reA: reA, first: first, ascii: matchesASCIIOnly(prog), next: next, maxLen: maxLen, atomL: c.l, dmin: c.dmin, dmax: c.dmax},
 		atoms: c.atoms,
 	}, nil
+}
+
+// matchesASCIIOnly reports whether no instruction of prog can match a rune above 0x7F: such a
+// regex matches raw bytes as it would their Latin-1 transcoding, and no match crosses a
+// byte above 0x7F (patterns have no anchors or word boundaries, so where the text ends
+// is not seen either).
+func matchesASCIIOnly(prog *syntax.Prog) bool {
+	for _, in := range prog.Inst {
+		switch in.Op {
+		case syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+			return false
+		case syntax.InstRune1:
+			if in.Rune[0] >= 0x80 {
+				return false
+			}
+		case syntax.InstRune:
+			if syntax.Flags(in.Arg)&syntax.FoldCase != 0 {
+				return false // case folding reaches beyond ASCII (k folds to U+212A)
+			}
+			for _, r := range in.Rune {
+				if r >= 0x80 {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 // latin1 returns s with every byte above 0x7F turned into the rune of the same value.

@@ -318,3 +318,97 @@ func TestPrefixBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestRegexHighBytes checks the two ways a regex window with bytes above 0x7F is
+// matched: cut before the first such byte for a regex that cannot match one, and
+// transcoded for one that can.
+func TestRegexHighBytes(t *testing.T) {
+	data := []byte("key=ab\x80cd! key=abcd! key=\xe9\xe8! key=!")
+	tests := []struct {
+		def  Def
+		want []hit
+	}{
+		{Def{Kind: Regex, Text: `key=[a-z]+!`}, []hit{{11, 9}}},
+		{Def{Kind: Regex, Text: `key=[^!]+!`}, []hit{{0, 10}, {11, 9}, {21, 7}}},
+		{Def{Kind: Regex, Text: `key=[a-z\x80-\xff]+!`}, []hit{{0, 10}, {11, 9}, {21, 7}}},
+		{Def{Kind: Regex, Text: `key=.{2}!`}, []hit{{21, 7}}}, // '.' is one byte, not one UTF-8 character
+		{Def{Kind: Regex, Text: `KEY=[A-Z]+!`, Nocase: true}, []hit{{11, 9}}},
+	}
+	for i, tc := range tests {
+		tc.def.ID = fmt.Sprintf("p%d", i)
+		got := scanAll(t, []Def{tc.def}, data, ScanOptions{})[0]
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%q (nocase=%v): got %v, want %v", tc.def.Text, tc.def.Nocase, got, tc.want)
+		}
+	}
+	set, err := Compile([]Def{{ID: "a", Kind: Regex, Text: `key=[a-z]+!`}, {ID: "b", Kind: Regex, Text: `key=[^!]+!`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !set.subs[0].ascii || set.subs[1].ascii {
+		t.Errorf("ascii: %v, %v; want true, false", set.subs[0].ascii, set.subs[1].ascii)
+	}
+}
+
+// TestScannerReuse scans different files one after another and at once with one set:
+// a scan reuses an earlier scan's state and buffers, and must not see its matches.
+func TestScannerReuse(t *testing.T) {
+	defs := []Def{
+		{ID: "lit", Kind: Literal, Text: "needle"},
+		{ID: "hex", Kind: Hex, Text: "AB CD [1-4] EF"},
+		{ID: "re", Kind: Regex, Text: `pass(word)?=[^ ]+`, Wide: true, ASCII: true},
+	}
+	set, err := Compile(defs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := [][]byte{
+		[]byte("a needle, \xab\xcd\x01\xef and password=x\xffy p\x00a\x00s\x00s\x00=\x00z\x00"),
+		[]byte("nothing here"),
+		bytes.Repeat([]byte("needle pass=1 "), 5000),
+		{},
+		[]byte("pass=\x80"),
+	}
+	scan := func(data []byte) string {
+		m, err := set.Scan(bytes.NewReader(data), int64(len(data)), ScanOptions{ChunkSize: 4096})
+		if err != nil {
+			t.Error(err)
+		}
+		return fmt.Sprintf("%+v", m.Patterns)
+	}
+	want := make([]string, len(files))
+	for i, f := range files {
+		fresh, _ := Compile(defs)
+		m, err := fresh.Scan(bytes.NewReader(f), int64(len(f)), ScanOptions{ChunkSize: 4096})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = fmt.Sprintf("%+v", m.Patterns)
+	}
+	if want[1] != "[]" || want[0] == "[]" {
+		t.Fatalf("reference results: %q, %q", want[0], want[1])
+	}
+	for round := range 3 {
+		for i, f := range files {
+			if got := scan(f); got != want[i] {
+				t.Errorf("round %d, file %d: %s, want %s", round, i, got, want[i])
+			}
+		}
+	}
+	done := make(chan struct{})
+	for g := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for k := range 50 {
+				i := (g + k) % len(files)
+				if got := scan(files[i]); got != want[i] {
+					t.Errorf("concurrent scan of file %d: %s, want %s", i, got, want[i])
+					return
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}

@@ -1,9 +1,11 @@
 package pattern
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"slices"
 	"sort"
 )
@@ -80,15 +82,23 @@ type scanner struct {
 	set     *Set
 	max     int
 	subs    []subState
+	touched []int32 // subs whose state is not zero, in the order first touched
 	hex     hexMatcher
 	work    int64
 	budget  int64
 	stopped bool
-	// regex transcoding of the current chunk
+	buf     []byte // Scan's read buffer
+	// The current chunk (data, from file offset base) as regexes see it: high marks
+	// its 64-byte blocks holding a byte above 0x7F; tt is its Latin-1 transcoding,
+	// made only when a regex that can match such bytes meets them.
+	cdata    []byte
+	cbase    int64
+	high     []uint64
+	highOK   bool
 	tt       []byte
 	fwd, rev []int32
-	tbase    int64
-	tlen     int
+	tlo, thi int // the stretch of the chunk tt holds
+	ttOK     bool
 }
 
 // Scan matches every pattern of the set against the size bytes of r in one pass,
@@ -99,7 +109,8 @@ func (s *Set) Scan(r io.ReaderAt, size int64, opts ScanOptions) (*Matches, error
 		return nil, fmt.Errorf("pattern scan: negative size %d", size)
 	}
 	sc, chunk := s.newScanner(opts, size)
-	buf := make([]byte, min(int64(s.back+chunk+s.fwd), size))
+	defer s.release(sc)
+	buf := sc.readBuf(int(min(int64(s.back+chunk+s.fwd), size)))
 	var st uint32
 	var rerr error
 	if len(s.subs) > 0 {
@@ -131,7 +142,11 @@ func (s *Set) Scan(r io.ReaderAt, size int64, opts ScanOptions) (*Matches, error
 }
 
 func (s *Set) newScanner(opts ScanOptions, size int64) (*scanner, int) {
-	sc := &scanner{set: s, max: opts.MaxMatchesPerPattern, subs: make([]subState, len(s.subs))}
+	sc, _ := s.scanners.Get().(*scanner)
+	if sc == nil {
+		sc = &scanner{set: s, subs: make([]subState, len(s.subs))}
+	}
+	sc.max = opts.MaxMatchesPerPattern
 	if sc.max <= 0 {
 		sc.max = DefaultMaxMatchesPerPattern
 	}
@@ -145,6 +160,32 @@ func (s *Set) newScanner(opts ScanOptions, size int64) (*scanner, int) {
 		chunk = 1 << 20
 	}
 	return sc, max(min(chunk, maxChunk), 4*(s.back+s.fwd), 4096)
+}
+
+// release returns a scanner, its result taken, for the next scan to reuse: a set has
+// hundreds of subs and a walk scans tens of thousands of files, most of them small.
+func (s *Set) release(sc *scanner) {
+	for _, si := range sc.touched {
+		sc.subs[si] = subState{}
+	}
+	sc.touched = sc.touched[:0]
+	sc.work, sc.stopped = 0, false
+	sc.cdata, sc.highOK, sc.ttOK = nil, false, false
+	if cap(sc.buf) > maxPooledBuf {
+		sc.buf = nil
+	}
+	s.scanners.Put(sc)
+}
+
+// maxPooledBuf is the largest read buffer a pooled scanner keeps.
+const maxPooledBuf = 4 << 20
+
+// readBuf returns a buffer of n bytes, reused from the scanner's last scan if it can.
+func (sc *scanner) readBuf(n int) []byte {
+	if cap(sc.buf) < n {
+		sc.buf = make([]byte, n)
+	}
+	return sc.buf[:n]
 }
 
 // Stream matches a set against a file written to it in pieces, so that the
@@ -195,7 +236,10 @@ func (w *Stream) Close() (*Matches, error) {
 	w.st = w.sc.feed(w.st, w.buf, w.base, int(w.fed-w.base), len(w.buf))
 	w.fed = w.base + int64(len(w.buf))
 	m := w.sc.result()
-	if w.sc.stopped {
+	stopped := w.sc.stopped
+	w.sc.set.release(w.sc)
+	w.sc = nil
+	if stopped {
 		m.Incomplete = true
 		return m, ErrWorkBound
 	}
@@ -209,6 +253,7 @@ func (sc *scanner) feed(st uint32, data []byte, base int64, from, to int) uint32
 	if sc.stopped {
 		return st
 	}
+	sc.cdata, sc.cbase, sc.highOK, sc.ttOK = data, base, false, false
 	return sc.set.ac.next(st, data[from:to], func(i int, state uint32) bool {
 		sc.hits(data, base, from+i+1, state)
 		return !sc.stopped
@@ -227,6 +272,9 @@ func (sc *scanner) hits(data []byte, base int64, end int, state uint32) {
 			hi := p - int64(sb.dmin)
 			if hi < lo {
 				continue
+			}
+			if ss.next == 0 && ss.count == 0 {
+				sc.touched = append(sc.touched, si)
 			}
 			ss.next = hi + 1
 			sc.verify(sb, ss, data, base, lo, hi)
@@ -295,7 +343,6 @@ func equalLit(d, lit []byte, nocase bool) bool {
 // anchored match at each start whose byte can begin one. A match may span at most
 // sb.maxLen bytes (RegexWindow for unbounded regexes).
 func (sc *scanner) verifyRegex(sb *sub, ss *subState, data []byte, base, lo, hi int64) {
-	sc.transcode(data, base)
 	w := int64(sb.maxLen)
 	dataEnd := base + int64(len(data))
 	for s := lo; s <= hi; s++ {
@@ -309,69 +356,151 @@ func (sc *scanner) verifyRegex(sb *sub, ss *subState, data []byte, base, lo, hi 
 	}
 }
 
-// regexAt returns the length of the anchored match at data[a:b], or -1.
+// regexAt returns the length of the anchored match at data[a:b] of the current chunk,
+// or -1. Go's regexp reads UTF-8 while a pattern's bytes above 0x7F stand for
+// themselves: a window of ASCII bytes is matched as it is, and so is the part before
+// the first byte above 0x7F for a regex that cannot match one; only otherwise is a
+// stretch of the chunk transcoded (transcode).
 func (sc *scanner) regexAt(sb *sub, a, b int) int {
-	ts, te := sc.fwd[a], sc.fwd[b]
 	// The bytes a failed attempt examined are unknown; it is charged a fixed cost
 	// plus an eighth of its window, a successful one its length too.
 	sc.work += regexAttemptCost + int64(b-a)/8
-	loc := sb.reA.FindIndex(sc.tt[ts:te])
-	if loc == nil {
-		return -1
+	var n int
+	if h := sc.firstHigh(a, b); h == b || sb.ascii {
+		loc := sb.reA.FindIndex(sc.cdata[a:h])
+		if loc == nil {
+			return -1
+		}
+		n = loc[1]
+	} else {
+		sc.transcode(a, b)
+		ts, te := sc.fwd[a-sc.tlo], sc.fwd[b-sc.tlo]
+		loc := sb.reA.FindIndex(sc.tt[ts:te])
+		if loc == nil {
+			return -1
+		}
+		n = int(sc.rev[int(ts)+loc[1]]) - a
 	}
-	n := int(sc.rev[int(ts)+loc[1]]) - a
 	sc.work += int64(n)
 	return n
 }
 
-// transcode makes sc.tt the chunk data with every byte above 0x7F written as the
-// UTF-8 encoding of the rune of that value, so that Go's regexp sees one rune per
-// byte; fwd maps data offsets to tt offsets and rev back. It is done once per chunk,
-// when the chunk's first regex candidate is verified.
-func (sc *scanner) transcode(data []byte, base int64) {
-	if sc.tbase == base && sc.tlen == len(data) && sc.tt != nil {
+// firstHigh returns the offset of the first byte above 0x7F in cdata[a:b], or b. It
+// marks the chunk's 64-byte blocks that hold one the first time it is asked.
+func (sc *scanner) firstHigh(a, b int) int {
+	data := sc.cdata
+	if !sc.highOK {
+		sc.highOK = true
+		words := (len(data) + 64*64 - 1) / (64 * 64)
+		if cap(sc.high) < words {
+			sc.high = make([]uint64, words)
+		}
+		sc.high = sc.high[:words]
+		clear(sc.high)
+		for blk := 0; blk*64 < len(data); blk++ {
+			if hasHigh(data[blk*64 : min(blk*64+64, len(data))]) {
+				sc.high[blk/64] |= 1 << (blk % 64)
+			}
+		}
+	}
+	for blk := a / 64; blk*64 < b; {
+		word := sc.high[blk/64] >> (blk % 64)
+		if word == 0 {
+			blk = (blk/64 + 1) * 64
+			continue
+		}
+		blk += bits.TrailingZeros64(word)
+		if blk*64 >= b {
+			break
+		}
+		for i := max(a, blk*64); i < min(b, blk*64+64); i++ {
+			if data[i] >= 0x80 {
+				return i
+			}
+		}
+		blk++
+	}
+	return b
+}
+
+// hasHigh reports whether p holds a byte above 0x7F, eight bytes at a time.
+func hasHigh(p []byte) bool {
+	var acc uint64
+	for len(p) >= 8 {
+		acc |= binary.LittleEndian.Uint64(p)
+		p = p[8:]
+	}
+	for _, c := range p {
+		acc |= uint64(c)
+	}
+	return acc&0x8080808080808080 != 0
+}
+
+// transcodeSpan is the least a transcoding covers: the requests of one chunk's atoms
+// move forward through it, reaching back and forth by at most a regex window.
+const transcodeSpan = 64 << 10
+
+// transcode makes sc.tt a stretch of the current chunk that holds [a, b), from tlo to
+// thi, with every byte above 0x7F written as the UTF-8 encoding of the rune of that
+// value, so that Go's regexp sees one rune per byte; fwd maps chunk offsets from tlo to
+// tt offsets and rev maps tt offsets back to chunk offsets. It runs when a regex that
+// can match a byte above 0x7F meets one, and keeps its stretch for the next requests.
+func (sc *scanner) transcode(a, b int) {
+	if sc.ttOK && sc.tlo <= a && b <= sc.thi {
 		return
 	}
-	sc.tbase, sc.tlen = base, len(data)
-	// Sized once for the worst case (every byte above 0x7F takes two), then filled by
-	// index: this runs over every byte of every chunk that has a regex candidate.
-	need := 2*len(data) + 1
+	data := sc.cdata
+	lo := max(0, a-regexWindow)
+	hi := min(len(data), max(b, lo+transcodeSpan))
+	sc.ttOK, sc.tlo, sc.thi = true, lo, hi
+	n := hi - lo
+	// Sized for the worst case (every byte above 0x7F takes two), then filled by index.
+	need := 2*n + 1
 	if cap(sc.tt) < need {
 		sc.tt = make([]byte, need)
 		sc.rev = make([]int32, need)
 	}
-	if cap(sc.fwd) < len(data)+1 {
-		sc.fwd = make([]int32, len(data)+1)
+	if cap(sc.fwd) < n+1 {
+		sc.fwd = make([]int32, n+1)
 	}
-	t, fwd, rev := sc.tt[:need], sc.fwd[:len(data)+1], sc.rev[:need]
+	t, fwd, rev := sc.tt[:need], sc.fwd[:n+1], sc.rev[:need]
 	j := 0
-	for i, c := range data {
+	for i, c := range data[lo:hi] {
 		fwd[i] = int32(j)
 		if c < 0x80 {
 			t[j] = c
-			rev[j] = int32(i)
+			rev[j] = int32(lo + i)
 			j++
 			continue
 		}
 		t[j], t[j+1] = 0xC0|c>>6, 0x80|c&0x3F
-		rev[j], rev[j+1] = int32(i), int32(i)
+		rev[j], rev[j+1] = int32(lo+i), int32(lo+i)
 		j += 2
 	}
-	fwd[len(data)] = int32(j)
-	rev[j] = int32(len(data))
-	t, rev = t[:j], rev[:j+1]
-	sc.tt, sc.fwd, sc.rev = t, fwd, rev
+	fwd[n] = int32(j)
+	rev[j] = int32(hi)
+	sc.tt, sc.fwd, sc.rev = t[:j], fwd, rev[:j+1]
 }
 
 func (sc *scanner) result() *Matches {
 	set := sc.set
-	m := &Matches{Patterns: make([]PatternMatches, len(set.ids))}
-	for i, id := range set.ids {
-		m.Patterns[i].ID = id
-	}
-	for si := range set.subs {
-		pm := &m.Patterns[set.subs[si].pat]
+	m := &Matches{Patterns: []PatternMatches{}}
+	// Only the patterns that matched are kept: a file holds few of a rule set's hundreds
+	// of patterns, and an inventory keeps the matches of every file. Subs are in the
+	// order of their patterns, and a pattern's plain form comes before its wide form.
+	slices.Sort(sc.touched)
+	last := -1 // the pattern of m.Patterns' last entry
+	for _, si := range sc.touched {
 		ss := &sc.subs[si]
+		if ss.count == 0 {
+			continue
+		}
+		p := set.subs[si].pat
+		if p != last {
+			m.Patterns = append(m.Patterns, PatternMatches{ID: set.ids[p]})
+			last = p
+		}
+		pm := &m.Patterns[len(m.Patterns)-1]
 		pm.Count += ss.count
 		pm.Matches = append(pm.Matches, ss.matches...)
 	}
@@ -392,15 +521,6 @@ func (sc *scanner) result() *Matches {
 			pm.Matches = pm.Matches[:sc.max]
 		}
 	}
-	// Only the patterns that matched are kept: a file holds few of a rule set's hundreds
-	// of patterns, and an inventory keeps the matches of every file.
-	matched := m.Patterns[:0]
-	for _, pm := range m.Patterns {
-		if pm.Count > 0 {
-			matched = append(matched, pm)
-		}
-	}
-	m.Patterns = slices.Clone(matched) // a copy: the full array is not kept alive
 	return m
 }
 

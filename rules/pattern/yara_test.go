@@ -496,8 +496,7 @@ func beyondWindow(t testing.TB, d Def, data []byte, off int64) bool {
 		t.Fatal(err)
 	}
 	hi := min(int64(len(data)), off+4*RegexWindow)
-	var sc scanner
-	sc.transcode(data[off:hi], off)
+	sc := scanner{cdata: data[off:hi], cbase: off}
 	for k := range set.subs {
 		if n := sc.regexAt(&set.subs[k], 0, int(hi-off)); n > RegexWindow {
 			return true
