@@ -56,6 +56,15 @@ type Analyzer interface {
 	Schema() any
 }
 
+// Lister is an analyzer whose facts leave out a long listing that few readers need (the
+// strings analyzer's every printable string): Listing returns the analyzer that fills
+// it, in the field of the facts ListField names. The rule engine runs Listing when a
+// rule reads that field.
+type Lister interface {
+	ListField() string
+	Listing() Analyzer
+}
+
 // Outcome is what one analyzer made of one artifact.
 type Outcome struct {
 	Analyzer string

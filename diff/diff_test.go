@@ -188,7 +188,7 @@ func TestProfileOf(t *testing.T) {
 	          "sections": [{"name": ".text", "type": "progbits", "flags": "AX", "size": 4096, "entropy": 6.1},
 	                       {"name": "", "type": "null"}]},
 	  "go": {"deps": [{"path": "golang.org/x/net", "version": "v0.1.0"}]},
-	  "strings": {"entropy": 5.5, "strings": [{"value": "echo ssh-rsa AAAA >> /root/.ssh/authorized_keys"}, {"value": "hello"}],
+	  "strings": {"entropy": 5.5, "notable": [{"value": "echo ssh-rsa AAAA >> /root/.ssh/authorized_keys"}],
 	              "indicators": {"urls": {"items": [{"kind": "url", "value": "https://c2.example.net/x"}]},
 	                             "domains": {"items": [{"kind": "domain", "value": "errors.is"}, {"kind": "domain", "value": "c2.example.net"}]},
 	                             "ipv4": {"items": [{"kind": "ipv4", "value": "10.0.0.1", "scope": "private"}, {"kind": "ipv4", "value": "203.0.113.9", "scope": "public"}]}}}

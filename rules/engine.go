@@ -297,10 +297,30 @@ func (e *Engine) Needs() []analyzers.Analyzer {
 	for _, a := range e.analyzers {
 		_, sections := a.Schema().(interface{ SectionAt(int64) string })
 		if used[a.Name()] || (locate && sections) {
+			if l, ok := a.(analyzers.Lister); ok && e.selects(a.Name()+"."+l.ListField()) {
+				a = l.Listing()
+			}
 			out = append(out, a)
 		}
 	}
 	return out
+}
+
+// selects reports whether a rule's condition selects the field path (strings.strings),
+// or a field within it.
+func (e *Engine) selects(path string) bool {
+	found := false
+	for _, c := range e.rules {
+		celast.PostOrderVisit(celast.NavigateAST(c.ast), celast.NewExprVisitor(func(x celast.Expr) {
+			if x.Kind() != celast.SelectKind {
+				return
+			}
+			if text, ok := selectText(x); ok && (text == path || strings.HasPrefix(text, path+".")) {
+				found = true
+			}
+		}))
+	}
+	return found
 }
 
 // Rules lists the rules the engine runs.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"kensa.dev/kensa/analyzers"
+	textscan "kensa.dev/kensa/analyzers/strings"
 	"kensa.dev/kensa/internal/result"
 	"kensa.dev/kensa/rules/pattern"
 )
@@ -363,5 +364,39 @@ tests: [{fixture: a, match: true}, {fixture: b, match: false}]
 	}
 	if _, err := NewMatchAnalyzer(json.RawMessage(`{"patterns":[{"id":"x","kind":2,"text":"KA=="}]}`)); err == nil {
 		t.Error("a spec with a pattern that does not compile was accepted")
+	}
+}
+
+// A rule that reads the strings analyzer's listing gets the analyzer that fills it; a
+// rule that reads its other facts does not make every file's strings listed.
+func TestNeedsListing(t *testing.T) {
+	for _, c := range []struct {
+		condition string
+		want      any
+	}{
+		{`strings.stringCount > 3 && strings.notable.size() > 0`, textscan.Analyzer{}},
+		{`strings.strings.exists(s, s.value.contains("x"))`, textscan.Listing{}},
+		{`size(strings.strings) > 2`, textscan.Listing{}},
+	} {
+		dir := t.TempDir()
+		os.WriteFile(dir+"/r.yaml", []byte(`id: x/r
+title: t
+severity: low
+description: d
+applies_to: [any]
+condition: `+c.condition+`
+tests: [{fixture: a, match: true}, {fixture: b, match: false}]
+`), 0o644)
+		p, err := LoadPack(os.DirFS(dir), ".", "r", []string{"strings"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := Compile([]*Pack{p}, []analyzers.Analyzer{textscan.New()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := e.Needs(); len(n) != 1 || n[0] != c.want {
+			t.Errorf("%s: needs %#v, want %#v", c.condition, n, c.want)
+		}
 	}
 }

@@ -2,24 +2,31 @@ package strings
 
 import "kensa.dev/kensa/analyzers/entropy"
 
-// Facts is what the strings analyzer observed in one file: its printable strings, the
-// network, encoding and credential indicators drawn from them, and the entropy of the
-// file as a whole and by region.
+// Facts is what the strings analyzer observed in one file: how many printable strings it
+// holds and the notable ones, the network, encoding and credential indicators drawn from
+// them, and the entropy of the file as a whole and by region.
 type Facts struct {
 	// MinLength is the shortest run of printable characters counted as a string, in
 	// characters (6, as `strings -n 6`).
 	MinLength int `json:"minLength"`
 	// Strings lists the strings found, at most 20000: by offset within each encoding, the
-	// two encodings interleaved by 1 MiB read chunk.
-	Strings []String `json:"strings"`
+	// two encodings interleaved by 1 MiB read chunk. Only `kensa facts` lists them, and a
+	// scan whose rules read strings.strings; otherwise the field is absent (a scan of a
+	// large image would hold millions of strings for no reader).
+	Strings []String `json:"strings,omitempty"`
+	// Notable lists the strings that hold one of NotableMarkers (paths, commands and APIs
+	// backdoors use, such as /etc/shadow, /dev/tcp/, LD_PRELOAD, powershell), in any ASCII
+	// case: at most 100, by offset within each encoding, from every string of the file.
+	Notable []String `json:"notable"`
 	// StringCount is how many strings the file holds in all, including those past the cap.
 	StringCount int64 `json:"stringCount"`
 	// ASCIICount is how many of them are ASCII strings.
 	ASCIICount int64 `json:"asciiCount"`
 	// UTF16Count is how many of them are UTF-16LE strings.
 	UTF16Count int64 `json:"utf16Count"`
-	// StringsTruncated is true when more strings were found than Strings lists.
-	StringsTruncated bool `json:"stringsTruncated"`
+	// StringsTruncated is true when Strings is listed and more strings were found than it
+	// lists.
+	StringsTruncated bool `json:"stringsTruncated,omitempty"`
 	// Indicators are the URLs, hosts, addresses, encoded blobs and credentials found in the
 	// strings (and, in text and script files, in every line of the raw text).
 	Indicators Indicators `json:"indicators"`

@@ -61,7 +61,7 @@ func FuzzAnalyze(f *testing.F) {
 			format = sniff.Text
 		}
 		a := &analyzers.Artifact{Format: format, Size: int64(len(b)), Content: bytes.NewReader(b)}
-		got, err := New().Analyze(context.Background(), a)
+		got, err := Listing{}.Analyze(context.Background(), a)
 		if err != nil {
 			t.Fatalf("Analyze: %v", err)
 		}

@@ -15,7 +15,7 @@ func analyze(t testing.TB, b []byte, f sniff.Format) *Facts {
 	t.Helper()
 	lim := limits.Default()
 	a := &analyzers.Artifact{Path: "x", Format: f, Size: int64(len(b)), Content: bytes.NewReader(b), Limits: &lim}
-	got, err := New().Analyze(context.Background(), a)
+	got, err := Listing{}.Analyze(context.Background(), a)
 	if err != nil {
 		t.Fatalf("Analyze: %v", err)
 	}
@@ -25,7 +25,7 @@ func analyze(t testing.TB, b []byte, f sniff.Format) *Facts {
 // scanAll scans b with no cap on the strings listed.
 func scanAll(t testing.TB, b []byte) *Facts {
 	t.Helper()
-	s := newScanner(int64(len(b)), false)
+	s := newScanner(int64(len(b)), false, maxStrings)
 	s.limit = 1 << 30
 	if err := s.run(context.Background(), bytes.NewReader(b)); err != nil {
 		t.Fatalf("scan: %v", err)

@@ -67,19 +67,20 @@ type scanner struct {
 	regions       []entropy.Region
 
 	strs       []String
+	notable    []String
 	count      int64
 	asciiCount int64
 	utf16Count int64
 	truncated  bool
-	limit      int // strings listed at most: maxStrings
+	limit      int // strings listed at most: 0, or maxStrings for the listing analyzer
 
 	ascii, utf16, line runState
 	dec                []byte // scratch for decoded UTF-16LE
 	ex                 *extractor
 }
 
-func newScanner(size int64, text bool) *scanner {
-	s := &scanner{size: size, text: text, ex: newExtractor(), limit: maxStrings}
+func newScanner(size int64, text bool, limit int) *scanner {
+	s := &scanner{size: size, text: text, ex: newExtractor(), limit: limit}
 	s.window = regionWindow
 	if size/s.window >= maxRegions {
 		s.window = (size + maxRegions - 1) / maxRegions
@@ -331,8 +332,11 @@ func (s *scanner) record(enc string, off int64, head []byte, n int64) {
 	} else {
 		s.utf16Count++
 	}
+	if len(s.notable) < maxNotable && notable(head) {
+		s.notable = append(s.notable, String{Offset: off, Encoding: enc, Value: string(head), Length: n})
+	}
 	if len(s.strs) >= s.limit {
-		s.truncated = true
+		s.truncated = s.limit > 0
 		return
 	}
 	s.strs = append(s.strs, String{Offset: off, Encoding: enc, Value: string(head), Length: n})
@@ -343,6 +347,7 @@ func (s *scanner) facts() *Facts {
 	f := &Facts{
 		MinLength:        MinLength,
 		Strings:          s.strs,
+		Notable:          s.notable,
 		StringCount:      s.count,
 		ASCIICount:       s.asciiCount,
 		UTF16Count:       s.utf16Count,
@@ -352,8 +357,11 @@ func (s *scanner) facts() *Facts {
 		RegionSize:       s.window,
 		Regions:          s.regions,
 	}
-	if f.Strings == nil {
+	if f.Strings == nil && s.limit > 0 {
 		f.Strings = []String{}
+	}
+	if f.Notable == nil {
+		f.Notable = []String{}
 	}
 	if f.Regions == nil {
 		f.Regions = []entropy.Region{}
@@ -365,6 +373,7 @@ func (s *scanner) facts() *Facts {
 		}
 	}
 	s.redactStrings(f.Strings)
+	s.redactStrings(f.Notable)
 	return f
 }
 

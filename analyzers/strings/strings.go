@@ -85,11 +85,29 @@ const (
 	maxRegions   = 256
 )
 
-// Analyzer is the strings analyzer.
+// Analyzer is the strings analyzer. It counts the strings and lists only the notable
+// ones (Facts.Notable); Listing lists them all.
 type Analyzer struct{}
 
 // New returns the strings analyzer.
 func New() analyzers.Analyzer { return Analyzer{} }
+
+// Listing is the strings analyzer that also lists every string, up to 20000 per file
+// (Facts.Strings): for `kensa facts`, and for rules that read strings.strings. It is a
+// type of its own so that a worker process, which makes analyzers by name and type,
+// never runs one in place of the other; Analyzer.Listing returns it.
+type Listing struct{ Analyzer }
+
+// ListField names the field of the facts that only Listing fills (analyzers.Lister).
+func (Analyzer) ListField() string { return "strings" }
+
+// Listing returns the listing strings analyzer (analyzers.Lister).
+func (Analyzer) Listing() analyzers.Analyzer { return Listing{} }
+
+// Analyze is Analyzer.Analyze with every string listed.
+func (Listing) Analyze(ctx context.Context, a *analyzers.Artifact) (any, error) {
+	return analyzeWith(ctx, a, maxStrings)
+}
 
 // Name is "strings".
 func (Analyzer) Name() string { return "strings" }
@@ -115,8 +133,12 @@ func (Analyzer) Wants(a *analyzers.Artifact) bool {
 // Analyze reads a's content once, in chunks, and returns its *Facts. A read error returns
 // the facts gathered up to it with the error.
 func (Analyzer) Analyze(ctx context.Context, a *analyzers.Artifact) (any, error) {
+	return analyzeWith(ctx, a, 0)
+}
+
+func analyzeWith(ctx context.Context, a *analyzers.Artifact, list int) (any, error) {
 	text := a.Format == sniff.Text || a.Format == sniff.Script
-	s := newScanner(a.Size, text)
+	s := newScanner(a.Size, text, list)
 	err := s.run(ctx, a.Content)
 	return s.facts(), err
 }

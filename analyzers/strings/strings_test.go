@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/analyzers/entropy"
 	"kensa.dev/kensa/analyzers/sniff"
+	"kensa.dev/kensa/internal/limits"
 )
 
 func find(f *Facts, enc, value string) *String {
@@ -290,7 +292,7 @@ func (r shortReader) ReadAt(p []byte, off int64) (int, error) {
 func TestReadError(t *testing.T) {
 	b := append(bytes.Repeat([]byte{0}, 10), "visible string\x00"...)
 	a := &analyzers.Artifact{Format: sniff.Data, Size: 5 << 20, Content: shortReader{b}}
-	got, err := New().Analyze(context.Background(), a)
+	got, err := Listing{}.Analyze(context.Background(), a)
 	if err == nil || !gostrings.Contains(err.Error(), "device error") {
 		t.Fatalf("error %v", err)
 	}
@@ -306,5 +308,49 @@ func TestReadError(t *testing.T) {
 	a.Content, a.Size = bytes.NewReader(b), int64(len(b))
 	if _, err := New().Analyze(ctx, a); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
+	}
+}
+
+// The registry's analyzer counts the strings and lists only the notable ones; Listing
+// lists them all.
+func TestNotableWithoutListing(t *testing.T) {
+	lim := limits.Default()
+	run := func(an analyzers.Analyzer, b []byte) *Facts {
+		t.Helper()
+		got, err := an.Analyze(context.Background(), &analyzers.Artifact{Path: "x", Format: sniff.Data, Size: int64(len(b)), Content: bytes.NewReader(b), Limits: &lim})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.(*Facts)
+	}
+	var b []byte
+	b = append(b, "\x00ordinary text here\x00open(\"/ETC/Shadow\") failed\x00\x01"...)
+	b = append(b, utf16le("Start-Process PowerShell -w hidden")...)
+	b = append(b, "\x00\x01\x00printf-like /bin/shell_helper\x00curlish no space\x00"...)
+	f := run(New(), b)
+	if f.Strings != nil || f.StringsTruncated || f.StringCount != 5 {
+		t.Errorf("default analyzer: %d strings listed, truncated %v, %d counted; want none listed, 5 counted", len(f.Strings), f.StringsTruncated, f.StringCount)
+	}
+	var got []string
+	for _, n := range f.Notable {
+		got = append(got, n.Encoding+":"+n.Value)
+	}
+	want := []string{`ascii:open("/ETC/Shadow") failed`, "ascii:printf-like /bin/shell_helper", "utf16le:Start-Process PowerShell -w hidden"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("notable: %q, want %q", got, want)
+	}
+	if l := run(Listing{}, b); len(l.Strings) != 5 || len(l.Notable) != 3 {
+		t.Errorf("listing analyzer: %d strings, %d notable", len(l.Strings), len(l.Notable))
+	}
+	for i := range 150 {
+		b = append(b, fmt.Sprintf("\x00wget http://host%d/x\x00", i)...)
+	}
+	if f := run(New(), b); len(f.Notable) != maxNotable || f.StringCount != 155 {
+		t.Errorf("%d notable strings of %d, want %d", len(f.Notable), f.StringCount, maxNotable)
+	}
+	for _, m := range NotableMarkers {
+		if !notable([]byte("x"+gostrings.ToUpper(m)+"x")) || notable([]byte(m[:len(m)-1])) {
+			t.Errorf("marker %q: found in upper case %v, its prefix %v", m, notable([]byte("x"+gostrings.ToUpper(m)+"x")), notable([]byte(m[:len(m)-1])))
+		}
 	}
 }

@@ -253,6 +253,8 @@ func verifyFlagsOf(p *policy.Policy) *verifyFlags {
 	return f
 }
 
+// unionAnalyzers keeps the first analyzer of each name: list the rule engine's Needs
+// first, which may ask for a listing variant (analyzers.Lister).
 func unionAnalyzers(list []analyzers.Analyzer) []analyzers.Analyzer {
 	var out []analyzers.Analyzer
 	seen := map[string]bool{}

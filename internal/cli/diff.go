@@ -249,7 +249,7 @@ func readSaved(name string) (*result.Result, string, string, error) {
 func inspectAll(ctx context.Context, target string, opts inventory.Options, eng *rules.Engine, prep *sbom.Prepared, withSBOM func(*sbom.SBOM) error) (*result.Result, error) {
 	opts.Keep = true
 	opts.Catalog = true
-	opts.Analyzers = unionAnalyzers(append(append(registry.All(), eng.Needs()...), eng.MatchAnalyzer()))
+	opts.Analyzers = unionAnalyzers(append(append(eng.Needs(), registry.All()...), eng.MatchAnalyzer()))
 	inv, err := inventory.Take(ctx, []string{target}, opts)
 	if err != nil {
 		return nil, walkError(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/analyzers/inventory"
 	"kensa.dev/kensa/analyzers/registry"
 	"kensa.dev/kensa/internal/glob"
@@ -17,10 +18,10 @@ import (
 
 func newFacts(stdout, stderr io.Writer) *cobra.Command {
 	var (
-		in        inspectFlags
-		out       outputFlags
-		pattern   string
-		analyzers []string
+		in      inspectFlags
+		out     outputFlags
+		pattern string
+		only    []string
 	)
 	cmd := &cobra.Command{
 		Use:   "facts TARGET...",
@@ -59,8 +60,14 @@ Limits (change with --limit NAME=VALUE; sizes take K, M, G, T suffixes):
 			if err != nil {
 				return err
 			}
-			if opts.Analyzers, err = registry.Select(analyzers); err != nil {
+			if opts.Analyzers, err = registry.Select(only); err != nil {
 				return usagef("--analyzer: %v", err)
+			}
+			// facts shows every fact, the listings that scans leave out included.
+			for i, a := range opts.Analyzers {
+				if l, ok := a.(analyzers.Lister); ok {
+					opts.Analyzers[i] = l.Listing()
+				}
 			}
 			var sel *glob.Pattern
 			if pattern != "" {
@@ -98,7 +105,7 @@ Limits (change with --limit NAME=VALUE; sizes take K, M, G, T suffixes):
 	in.register(cmd)
 	out.register(cmd, "text", "json")
 	cmd.Flags().StringVar(&pattern, "path", "", "only the files whose path matches this glob")
-	cmd.Flags().StringArrayVar(&analyzers, "analyzer", nil, "run only this analyzer (repeatable; default: all)")
+	cmd.Flags().StringArrayVar(&only, "analyzer", nil, "run only this analyzer (repeatable; default: all)")
 	return cmd
 }
 
