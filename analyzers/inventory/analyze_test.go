@@ -181,11 +181,13 @@ func TestSpoolDeclaredSize(t *testing.T) {
 		{declared: 2, write: "ab", wantOnDisk: false},
 		{declared: -1, write: "ab", wantOnDisk: false},
 		{declared: 2, write: "abcdefghijk", wantOnDisk: true},
+		{declared: 8, write: "abcdefgh", wantOnDisk: false},
+		{declared: 7, write: "xyz", wantOnDisk: false}, // a reused buffer shows none of the last entry
 	} {
 		sw := s.newSpool(&lim, c.declared)
 		sw.Write([]byte(c.write))
-		if onDisk := sw.f != nil; onDisk != c.wantOnDisk || onDisk && sw.mem.Len() > 0 {
-			t.Errorf("declared %d, wrote %d bytes: on disk %v (want %v), %d bytes in memory", c.declared, len(c.write), onDisk, c.wantOnDisk, sw.mem.Len())
+		if onDisk := sw.f != nil; onDisk != c.wantOnDisk || onDisk && len(sw.mem) > 0 {
+			t.Errorf("declared %d, wrote %d bytes: on disk %v (want %v), %d bytes in memory", c.declared, len(c.write), onDisk, c.wantOnDisk, len(sw.mem))
 		}
 		ra, n, err := sw.reader()
 		if err != nil || n != int64(len(c.write)) {

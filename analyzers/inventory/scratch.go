@@ -53,7 +53,7 @@ func (s *scratch) spool(r io.Reader, lim *limits.Limits, declared int64) (io.Rea
 type spoolWriter struct {
 	s   *scratch
 	lim *limits.Limits
-	mem bytes.Buffer
+	mem []byte // from spoolBuffers when the entry declared its size
 	f   *os.File
 	n   int64
 	err error
@@ -66,7 +66,57 @@ type spoolWriter struct {
 // A declared size is only a hint: a lie can send a small entry to disk, never a large
 // one to memory.
 func (s *scratch) newSpool(lim *limits.Limits, declared int64) *spoolWriter {
-	return &spoolWriter{s: s, lim: lim, disk: declared > lim.SpoolMemory}
+	sw := &spoolWriter{s: s, lim: lim, disk: declared > lim.SpoolMemory}
+	if !sw.disk && declared > 0 {
+		// A declared size can lie low or high: the buffer grows past it as needed, and
+		// what it reserves is at most lim.SpoolMemory, as an honest entry would take.
+		sw.mem = getSpoolBuffer(int(declared))
+	}
+	return sw
+}
+
+// spoolBuffers holds freed spool buffers by size class (powers of two from 4 KiB to
+// maxPooledSpool): a walk spools tens of thousands of files, and a buffer grown by
+// doubling and allocated anew for each costs more CPU in clearing memory than the
+// analyzers spend reading it.
+var spoolBuffers [spoolClasses]sync.Pool
+
+const (
+	minPooledSpool = 4 << 10
+	maxPooledSpool = 16 << 20
+	spoolClasses   = 13 // 4 KiB << 12 = 16 MiB
+)
+
+// spoolClass returns the class of the smallest pooled buffer that holds n bytes, or -1.
+func spoolClass(n int) int {
+	for c, size := 0, minPooledSpool; c < spoolClasses; c, size = c+1, size*2 {
+		if n <= size {
+			return c
+		}
+	}
+	return -1
+}
+
+// getSpoolBuffer returns an empty buffer that holds n bytes without growing.
+func getSpoolBuffer(n int) []byte {
+	c := spoolClass(n)
+	if c < 0 {
+		return make([]byte, 0, n)
+	}
+	if b, ok := spoolBuffers[c].Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, minPooledSpool<<c)
+}
+
+// putSpoolBuffer keeps b for a later entry if its capacity is one of the classes.
+func putSpoolBuffer(b []byte) {
+	c := spoolClass(cap(b))
+	if c < 0 || cap(b) != minPooledSpool<<c {
+		return
+	}
+	b = b[:0]
+	spoolBuffers[c].Put(&b)
 }
 
 func (sw *spoolWriter) Write(p []byte) (int, error) {
@@ -79,7 +129,7 @@ func (sw *spoolWriter) Write(p []byte) (int, error) {
 	}
 	sw.n += int64(len(p))
 	if sw.f == nil && !sw.disk && sw.n <= sw.lim.SpoolMemory {
-		sw.mem.Write(p)
+		sw.mem = append(sw.mem, p...)
 		return len(p), nil
 	}
 	if sw.f == nil {
@@ -88,9 +138,10 @@ func (sw *spoolWriter) Write(p []byte) (int, error) {
 			sw.f, err = os.CreateTemp(dir, "spool-")
 		}
 		if err == nil {
-			_, err = sw.f.Write(sw.mem.Bytes())
+			_, err = sw.f.Write(sw.mem)
 		}
-		sw.mem = bytes.Buffer{}
+		putSpoolBuffer(sw.mem)
+		sw.mem = nil
 		if err != nil {
 			sw.err = err
 			return len(p), nil
@@ -110,12 +161,15 @@ func (sw *spoolWriter) reader() (io.ReaderAt, int64, error) {
 	if sw.f != nil {
 		return sw.f, sw.n, nil
 	}
-	return bytes.NewReader(sw.mem.Bytes()), sw.n, nil
+	return bytes.NewReader(sw.mem), sw.n, nil
 }
 
-// free drops the copy.
+// free drops the copy. Nothing may read it afterwards: its memory goes to the next
+// entry (the analyzers read it through ReadAt, which copies, and are done when
+// analyze returns).
 func (sw *spoolWriter) free() {
-	sw.mem = bytes.Buffer{}
+	putSpoolBuffer(sw.mem)
+	sw.mem = nil
 	if sw.f != nil {
 		sw.f.Close()
 		os.Remove(sw.f.Name())
