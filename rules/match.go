@@ -132,7 +132,10 @@ func (m *matchAnalyzer) Wants(a *analyzers.Artifact) bool {
 	if m.set == nil || m.set.Len() == 0 {
 		return false
 	}
-	return m.formats["any"] || m.formats[string(a.Format)]
+	// A rule for any file is not run over an archive or a compressed stream whose members
+	// are matched on their own: their bytes again, or compressed ones. A rule that names
+	// the format still is.
+	return m.formats[string(a.Format)] || m.formats["any"] && !a.Format.Opened()
 }
 
 func (m *matchAnalyzer) Analyze(_ context.Context, a *analyzers.Artifact) (any, error) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"kensa.dev/kensa/analyzers"
+	"kensa.dev/kensa/analyzers/sniff"
 	textscan "kensa.dev/kensa/analyzers/strings"
 	"kensa.dev/kensa/internal/result"
 	"kensa.dev/kensa/rules/pattern"
@@ -397,6 +398,47 @@ tests: [{fixture: a, match: true}, {fixture: b, match: false}]
 		}
 		if n := e.Needs(); len(n) != 1 || n[0] != c.want {
 			t.Errorf("%s: needs %#v, want %#v", c.condition, n, c.want)
+		}
+	}
+}
+
+// The matcher does not read the bytes of an archive or compressed stream whose members it
+// matches on its own, unless a rule names that format.
+func TestMatchAnalyzerSkipsOpenedFormats(t *testing.T) {
+	for _, c := range []struct {
+		appliesTo string
+		format    string
+		want      bool
+	}{
+		{"[any]", "tar", false},
+		{"[any]", "gzip", false},
+		{"[any]", "deb", false},
+		{"[any]", "pdf", true},
+		{"[any]", "elf", true},
+		{"[deb]", "deb", true},
+		{"[any, zip]", "zip", true},
+	} {
+		dir := t.TempDir()
+		os.WriteFile(dir+"/r.yaml", []byte(`id: x/r
+title: t
+severity: low
+description: d
+applies_to: `+c.appliesTo+`
+patterns:
+  p: {literal: "needle"}
+condition: p
+tests: [{fixture: a, match: true}, {fixture: b, match: false}]
+`), 0o644)
+		p, err := LoadPack(os.DirFS(dir), ".", "r", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := Compile([]*Pack{p}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.MatchAnalyzer().Wants(&analyzers.Artifact{Format: sniff.Format(c.format), Size: 10}); got != c.want {
+			t.Errorf("applies_to %s, a %s file: wants %v, want %v", c.appliesTo, c.format, got, c.want)
 		}
 	}
 }

@@ -89,7 +89,7 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 	}
 	body := io.TeeReader(br, io.MultiWriter(sinks...))
 
-	if isContainer(det.Format) {
+	if det.Format.Opened() {
 		if ac.depth >= w.lim.Depth {
 			w.fail(n.Path, result.KindLimit, &limits.Error{Limit: "depth", Value: int64(w.lim.Depth), What: "archive nesting"})
 		} else {
@@ -103,7 +103,7 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 		w.fail(n.Path, "", err)
 		return
 	}
-	if rest > 0 && isContainer(det.Format) && counter.n > rest {
+	if rest > 0 && det.Format.Opened() && counter.n > rest {
 		n.Anomalies = append(n.Anomalies, fmt.Sprintf("%d bytes follow the end of the %s data", rest, n.Format))
 	}
 	if stanzas != nil && stanzas.Stanzas() != 1 {
@@ -155,14 +155,6 @@ func storeKind(err error) string {
 		return result.KindLimit
 	}
 	return result.KindIO
-}
-
-func isContainer(f sniff.Format) bool {
-	switch f {
-	case sniff.Tar, sniff.Zip, sniff.Jar, sniff.Ar, sniff.Deb, sniff.RPM, sniff.Cpio:
-		return true
-	}
-	return f.Compressed()
 }
 
 // open walks the archive whose bytes are r, as children of n.

@@ -89,6 +89,17 @@ func (f Format) Compressed() bool {
 	return false
 }
 
+// Opened reports whether kensa takes f apart and analyses its members on their own: an
+// archive it reads (tar, zip, jar, ar, deb, rpm, cpio) or a compressed stream. Reading
+// such a file's own bytes again finds the members' bytes (tar, cpio) or compressed ones.
+func (f Format) Opened() bool {
+	switch f {
+	case Tar, Zip, Jar, Ar, Deb, RPM, Cpio:
+		return true
+	}
+	return f.Compressed()
+}
+
 // Result is what Detect found.
 type Result struct {
 	Format Format
