@@ -155,23 +155,14 @@ func TestEvaluate(t *testing.T) {
 }
 
 func TestCostLimit(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(dir+"/slow.yaml", []byte(`id: x/slow
+	e := compileOne(t, `id: x/slow
 title: t
 severity: low
 description: d
 applies_to: [any]
 condition: demo.needed.all(a, demo.needed.all(b, demo.needed.all(c, a + b + c != "")))
 tests: [{fixture: a, match: true}, {fixture: b, match: false}]
-`), 0o644)
-	p, err := LoadPack(os.DirFS(dir), ".", "slow", []string{"demo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile([]*Pack{p}, demo)
-	if err != nil {
-		t.Fatal(err)
-	}
+`, []string{"demo"}, demo)
 	needed := make([]string, 1000)
 	for i := range needed {
 		needed[i] = "lib"
@@ -307,8 +298,7 @@ tests: [{fixture: a, match: true}, {fixture: b, match: false}]
 // worker makes it) wants the same files and finds the same matches, a literal of bytes
 // that are not UTF-8 included.
 func TestMatchAnalyzerFromSpec(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(dir+"/p.yaml", []byte(`id: x/bytes
+	e := compileOne(t, `id: x/bytes
 title: t
 severity: low
 description: d
@@ -318,15 +308,7 @@ patterns:
   word: {literal: "/dev/tcp/", nocase: true}
 condition: raw || word
 tests: [{fixture: a, match: true}, {fixture: b, match: false}]
-`), 0o644)
-	p, err := LoadPack(os.DirFS(dir), ".", "p", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Compile([]*Pack{p}, demo)
-	if err != nil {
-		t.Fatal(err)
-	}
+`, nil, demo)
 	m := e.MatchAnalyzer()
 	spec, err := m.(interface {
 		Spec() (json.RawMessage, error)
@@ -379,23 +361,14 @@ func TestNeedsListing(t *testing.T) {
 		{`strings.strings.exists(s, s.value.contains("x"))`, textscan.Listing{}},
 		{`size(strings.strings) > 2`, textscan.Listing{}},
 	} {
-		dir := t.TempDir()
-		os.WriteFile(dir+"/r.yaml", []byte(`id: x/r
+		e := compileOne(t, `id: x/r
 title: t
 severity: low
 description: d
 applies_to: [any]
 condition: `+c.condition+`
 tests: [{fixture: a, match: true}, {fixture: b, match: false}]
-`), 0o644)
-		p, err := LoadPack(os.DirFS(dir), ".", "r", []string{"strings"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := Compile([]*Pack{p}, []analyzers.Analyzer{textscan.New()})
-		if err != nil {
-			t.Fatal(err)
-		}
+`, []string{"strings"}, []analyzers.Analyzer{textscan.New()})
 		if n := e.Needs(); len(n) != 1 || n[0] != c.want {
 			t.Errorf("%s: needs %#v, want %#v", c.condition, n, c.want)
 		}
@@ -418,8 +391,7 @@ func TestMatchAnalyzerSkipsOpenedFormats(t *testing.T) {
 		{"[deb]", "deb", true},
 		{"[any, zip]", "zip", true},
 	} {
-		dir := t.TempDir()
-		os.WriteFile(dir+"/r.yaml", []byte(`id: x/r
+		e := compileOne(t, `id: x/r
 title: t
 severity: low
 description: d
@@ -428,17 +400,28 @@ patterns:
   p: {literal: "needle"}
 condition: p
 tests: [{fixture: a, match: true}, {fixture: b, match: false}]
-`), 0o644)
-		p, err := LoadPack(os.DirFS(dir), ".", "r", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := Compile([]*Pack{p}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+`, nil, nil)
 		if got := e.MatchAnalyzer().Wants(&analyzers.Artifact{Format: sniff.Format(c.format), Size: 10}); got != c.want {
 			t.Errorf("applies_to %s, a %s file: wants %v, want %v", c.appliesTo, c.format, got, c.want)
 		}
 	}
+}
+
+// compileOne compiles a pack of the one rule written in ruleYAML, whose conditions may
+// name the analyzers names.
+func compileOne(t *testing.T, ruleYAML string, names []string, an []analyzers.Analyzer) *Engine {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/r.yaml", []byte(ruleYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadPack(os.DirFS(dir), ".", "r", names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Compile([]*Pack{p}, an)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

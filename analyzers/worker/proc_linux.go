@@ -22,7 +22,6 @@ import (
 
 	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/internal/limits"
-	"kensa.dev/kensa/internal/proctree"
 )
 
 var errUnavailable = errors.New("analysis workers are not available on this system")
@@ -425,7 +424,7 @@ const clockTicks = 100 // USER_HZ, the unit of /proc/PID/stat times on Linux
 
 // cpuTicks is the user and system time of pid, in clock ticks.
 func cpuTicks(pid int) int64 {
-	b, err := proctree.ReadProc("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0
 	}
@@ -448,7 +447,7 @@ var pageSize = int64(os.Getpagesize())
 // residentBytes is the resident memory of pid that is its own: anonymous memory, without
 // the pages of the binary it shares with kensa and every other worker.
 func residentBytes(pid int) int64 {
-	b, err := proctree.ReadProc("/proc/" + strconv.Itoa(pid) + "/statm")
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
 	if err != nil {
 		return 0
 	}

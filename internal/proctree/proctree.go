@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -69,42 +68,9 @@ func status(pid int) (anon, file int64, err error) {
 	return anon, file, nil
 }
 
-// ReadProc reads a small file of /proc (at most 64 KiB) with three system calls: open,
-// read and close. os.ReadFile takes seven (it also stats the file, tries to register it
-// with the poller and sets it blocking), and kensa's watchdogs read /proc many times a
-// second while a delivery is analysed.
-func ReadProc(path string) ([]byte, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer syscall.Close(fd)
-	buf := make([]byte, 0, 4096)
-	for len(buf) < maxProcFile {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: path, Err: err}
-		}
-		if n == 0 {
-			break
-		}
-		buf = buf[:len(buf)+n]
-	}
-	return buf, nil
-}
-
-// maxProcFile bounds what ReadProc reads.
-const maxProcFile = 64 << 10
-
 // statusFields calls field with each "Name: N kB" line of /proc/PID/status, in bytes.
 func statusFields(pid int, field func(name string, bytes int64)) error {
-	b, err := ReadProc("/proc/" + strconv.Itoa(pid) + "/status")
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return err
 	}
@@ -142,7 +108,7 @@ func children(pid int) []int {
 	}
 	var out []int
 	for _, t := range tasks {
-		b, err := ReadProc("/proc/" + strconv.Itoa(pid) + "/task/" + t.Name() + "/children")
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + t.Name() + "/children")
 		if err != nil {
 			continue
 		}

@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -79,22 +78,4 @@ func TestPeakResident(t *testing.T) {
 		t.Errorf("peak %d, own pages now %d", peak, anon)
 	}
 	held[0] = 2
-}
-
-func TestReadProc(t *testing.T) {
-	got, err := ReadProc("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(string(got), "Name:\t") || !strings.Contains(string(got), "\nVmRSS:") {
-		t.Errorf("/proc/self/status read as %q", got)
-	}
-	// A file larger than the first buffer is read whole.
-	maps, err := ReadProc("/proc/self/maps")
-	if err != nil || len(maps) == 0 || maps[len(maps)-1] != '\n' {
-		t.Errorf("/proc/self/maps: %d bytes, %v", len(maps), err)
-	}
-	if _, err := ReadProc("/proc/self/no-such-file"); !os.IsNotExist(err) {
-		t.Errorf("missing file: %v", err)
-	}
 }

@@ -88,11 +88,10 @@ type scanner struct {
 	budget  int64
 	stopped bool
 	buf     []byte // Scan's read buffer
-	// The current chunk (data, from file offset base) as regexes see it: high marks
-	// its 64-byte blocks holding a byte above 0x7F; tt is its Latin-1 transcoding,
-	// made only when a regex that can match such bytes meets them.
+	// The current chunk as regexes see it: high marks its 64-byte blocks holding a
+	// byte above 0x7F; tt is a stretch of its Latin-1 transcoding, made only when a
+	// regex that can match such bytes meets them.
 	cdata    []byte
-	cbase    int64
 	high     []uint64
 	highOK   bool
 	tt       []byte
@@ -253,7 +252,7 @@ func (sc *scanner) feed(st uint32, data []byte, base int64, from, to int) uint32
 	if sc.stopped {
 		return st
 	}
-	sc.cdata, sc.cbase, sc.highOK, sc.ttOK = data, base, false, false
+	sc.cdata, sc.highOK, sc.ttOK = data, false, false
 	return sc.set.ac.next(st, data[from:to], func(i int, state uint32) bool {
 		sc.hits(data, base, from+i+1, state)
 		return !sc.stopped

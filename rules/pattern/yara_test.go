@@ -496,7 +496,7 @@ func beyondWindow(t testing.TB, d Def, data []byte, off int64) bool {
 		t.Fatal(err)
 	}
 	hi := min(int64(len(data)), off+4*RegexWindow)
-	sc := scanner{cdata: data[off:hi], cbase: off}
+	sc := scanner{cdata: data[off:hi]}
 	for k := range set.subs {
 		if n := sc.regexAt(&set.subs[k], 0, int(hi-off)); n > RegexWindow {
 			return true
