@@ -20,6 +20,12 @@ for f in $(grep -rl --include='*_test.go' --exclude-dir=build '^func Fuzz' . | s
     for attempt in 1 2 3; do
       echo "== $pkg $t"
       if "$GO" test -run '^$' -fuzz "^$t\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 10x "$pkg" 2>&1 | tee "$log"; then
+        # A target whose seeds take longer than FUZZTIME to run ends before its first
+        # fuzzed input and still passes: that is no fuzzing at all.
+        if ! grep -q 'now fuzzing with' "$log"; then
+          echo "$t: FUZZTIME=$FUZZTIME ended while its seeds were still running, before any fuzzing; give it more time" >&2
+          exit 1
+        fi
         break
       fi
       if grep -q 'Failing input written to' "$log" || ! grep -q '^    context deadline exceeded$' "$log"; then
