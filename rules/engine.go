@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common"
@@ -15,6 +16,7 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/ext"
+	"cel.dev/cel-go/interpreter"
 
 	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/internal/result"
@@ -111,7 +113,11 @@ type Engine struct {
 type compiled struct {
 	*Rule
 	severity result.Severity
+	// prg judges; explain, made on the rule's first finding, runs again on the files
+	// the rule flags and tracks the value of every subexpression, for the evidence.
+	// Tracking them on every file took more time than the judging.
 	prg      cel.Program
+	explain  func() (cel.Program, error)
 	ast      *celast.AST
 	patterns []string // sorted names
 	formats  map[string]bool
@@ -250,10 +256,13 @@ func compileRule(env *cel.Env, r *Rule) (*compiled, Errors) {
 	if !checked.OutputType().IsExactType(cel.BoolType) {
 		return nil, Errors{{File: r.File, Pos: r.Condition.Pos, Msg: fmt.Sprintf("condition: is a %s; it must be true or false", checked.OutputType())}}
 	}
-	c.prg, err = renv.Program(checked, cel.CostLimit(costLimit), cel.EvalOptions(cel.OptTrackState), cel.InterruptCheckFrequency(100))
+	c.prg, err = renv.Program(checked, cel.CostLimit(costLimit), cel.InterruptCheckFrequency(100))
 	if err != nil {
 		return nil, Errors{{File: r.File, Pos: r.Condition.Pos, Msg: "condition: " + err.Error()}}
 	}
+	c.explain = sync.OnceValues(func() (cel.Program, error) {
+		return renv.Program(checked, cel.CostLimit(costLimit), cel.EvalOptions(cel.OptTrackState), cel.InterruptCheckFrequency(100))
+	})
 	c.ast = checked.NativeRep()
 	return c, nil
 }
@@ -369,6 +378,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) ([]result.Finding, []e
 		findings []result.Finding
 		errs     []error
 	)
+	act := e.activation(in)
 	for _, c := range e.rules {
 		if ctx.Err() != nil {
 			errs = append(errs, ctx.Err())
@@ -377,7 +387,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) ([]result.Finding, []e
 		if !c.applies(in.Artifact.Format) || c.readsFailed(in.Failed) {
 			continue
 		}
-		f, err := e.evaluate(ctx, c, in)
+		f, err := e.evaluate(ctx, c, in, act)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("rule %s: %w", c.ID.Value, err))
 			continue
@@ -389,8 +399,12 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) ([]result.Finding, []e
 	return findings, errs
 }
 
-func (e *Engine) evaluate(ctx context.Context, c *compiled, in *Input) (*result.Finding, error) {
-	act := map[string]any{"artifact": &in.Artifact, "trust": &in.Trust}
+// activation is what one artifact's conditions read: the artifact, the trust, and every
+// analyzer's facts (its zero facts when it did not look at the file), the same for every
+// rule.
+func (e *Engine) activation(in *Input) map[string]any {
+	act := make(map[string]any, len(e.zero)+2)
+	act["artifact"], act["trust"] = &in.Artifact, &in.Trust
 	for name, zero := range e.zero {
 		if f, ok := in.Facts[name]; ok && f != nil {
 			act[name] = f
@@ -398,25 +412,72 @@ func (e *Engine) evaluate(ctx context.Context, c *compiled, in *Input) (*result.
 			act[name] = zero
 		}
 	}
-	counts := map[string]int64{}
-	offsets := map[string][]int64{}
-	for _, name := range c.patterns {
-		h := in.Hits[PatternID(c.ID.Value, name)]
-		act[name] = h.Count > 0
-		counts[name] = int64(h.Count)
-		offsets[name] = h.Offsets
-		if offsets[name] == nil {
-			offsets[name] = []int64{}
+	return act
+}
+
+// ruleActivation is what one rule's condition reads: the artifact's activation, under
+// the rule's patterns (whether each matched) and their count and offsets maps.
+type ruleActivation struct {
+	facts   map[string]any
+	matched map[string]bool
+	counts  map[string]int64
+	offsets map[string][]int64
+}
+
+var (
+	noCounts  = map[string]int64{}
+	noOffsets = map[string][]int64{}
+)
+
+func (r *ruleActivation) ResolveName(name string) (any, bool) {
+	if m, ok := r.matched[name]; ok {
+		return m, true
+	}
+	switch name {
+	case "count":
+		return r.counts, true
+	case "offsets":
+		return r.offsets, true
+	}
+	v, ok := r.facts[name]
+	return v, ok
+}
+
+func (r *ruleActivation) Parent() interpreter.Activation { return nil }
+
+func (e *Engine) evaluate(ctx context.Context, c *compiled, in *Input, facts map[string]any) (*result.Finding, error) {
+	act := &ruleActivation{facts: facts, counts: noCounts, offsets: noOffsets}
+	if len(c.patterns) > 0 {
+		act.matched = make(map[string]bool, len(c.patterns))
+		act.counts = make(map[string]int64, len(c.patterns))
+		act.offsets = make(map[string][]int64, len(c.patterns))
+		for _, name := range c.patterns {
+			h := in.Hits[PatternID(c.ID.Value, name)]
+			act.matched[name] = h.Count > 0
+			act.counts[name] = int64(h.Count)
+			act.offsets[name] = h.Offsets
+			if h.Offsets == nil {
+				act.offsets[name] = []int64{}
+			}
 		}
 	}
-	act["count"] = counts
-	act["offsets"] = offsets
-	val, det, err := c.prg.ContextEval(ctx, act)
+	val, _, err := c.prg.ContextEval(ctx, act)
 	if err != nil {
 		return nil, err
 	}
 	if val != types.True {
 		return nil, nil
+	}
+	explain, err := c.explain()
+	if err != nil {
+		return nil, err
+	}
+	val, det, err := explain.ContextEval(ctx, act)
+	if err != nil {
+		return nil, err
+	}
+	if val != types.True {
+		return nil, fmt.Errorf("the condition was true, then %v on the same facts", val)
 	}
 	f := &result.Finding{
 		Rule:     c.ID.Value,

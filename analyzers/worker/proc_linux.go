@@ -45,6 +45,9 @@ type proc struct {
 	waitd chan struct{}
 	lim   *limits.Limits
 	raw   bool // facts stay JSON (Config.RawFacts)
+	// area is the transfer area the worker maps read-only: a file that fits is copied
+	// into it instead of into a memory file of its own (see transferArea).
+	area *os.File
 
 	stopOnce sync.Once
 	mu       sync.Mutex
@@ -79,16 +82,24 @@ func start(cfg Config, lim *limits.Limits) (*proc, error) {
 		return nil, fmt.Errorf("starting an analysis worker: %w", err)
 	}
 	defer respW.Close()
+	area, areaRO, err := newTransferArea()
+	if err != nil {
+		parentEnd.Close()
+		respR.Close()
+		return nil, fmt.Errorf("starting an analysis worker: %w", err)
+	}
+	defer areaRO.Close()
 	conn, err := net.FileConn(parentEnd)
 	parentEnd.Close()
 	if err != nil {
 		respR.Close()
+		area.Close()
 		return nil, fmt.Errorf("starting an analysis worker: %w", err)
 	}
-	pr := &proc{req: conn.(*net.UnixConn), resp: respR, rd: bufio.NewReaderSize(respR, 64<<10), tail: &tailWriter{max: 8 << 10}, waitd: make(chan struct{}), lim: lim, raw: cfg.RawFacts}
+	pr := &proc{req: conn.(*net.UnixConn), resp: respR, rd: bufio.NewReaderSize(respR, 64<<10), tail: &tailWriter{max: 8 << 10}, waitd: make(chan struct{}), lim: lim, raw: cfg.RawFacts, area: area}
 	args := append(append([]string{}, cfg.Args...), Arg)
 	cmd := &exec.Cmd{Path: cfg.Executable, Args: args, Dir: "/", Stdout: pr.tail, Stderr: pr.tail,
-		ExtraFiles: []*os.File{childEnd, respW}, SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}}
+		ExtraFiles: []*os.File{childEnd, respW, areaRO}, SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}}
 	for _, k := range allowedEnv {
 		if v, ok := os.LookupEnv(k); ok {
 			cmd.Env = append(cmd.Env, k+"="+v)
@@ -114,6 +125,7 @@ func start(cfg Config, lim *limits.Limits) (*proc, error) {
 	// its replies (a worker that never says hello and is stopped, too).
 	childEnd.Close()
 	respW.Close()
+	areaRO.Close()
 	go func() {
 		cmd.Wait()
 		close(pr.waitd)
@@ -223,6 +235,7 @@ func (pr *proc) stop() {
 func (pr *proc) close() {
 	pr.req.Close()
 	pr.resp.Close()
+	pr.area.Close()
 }
 
 // kill stops the worker because it passed a limit.
@@ -242,9 +255,19 @@ func (pr *proc) abort() { killGroup(pr.cmd) }
 
 // analyze sends one file to the worker and reads the analyzers' outcomes. It returns the
 // outcomes it got, in order, and an error when the worker ended before the last one.
-func (pr *proc) analyze(ctx context.Context, lim *limits.Limits, list []analyzers.Analyzer, a *analyzers.Artifact, c *content) ([]analyzers.Outcome, error) {
+//
+// The file's bytes are in the worker's transfer area (loaded of them) or, when c is not
+// nil, behind c's descriptor.
+func (pr *proc) analyze(ctx context.Context, lim *limits.Limits, list []analyzers.Analyzer, a *analyzers.Artifact, c *content, loaded int64) ([]analyzers.Outcome, error) {
 	req := request{Path: a.Path, Format: string(a.Format), Interpreter: a.Interpreter, Mode: a.Mode,
-		Offset: c.offset, Size: a.Size, Limits: a.Limits}
+		Size: a.Size, Limits: a.Limits, Loaded: -1}
+	var rights []byte
+	if c != nil {
+		req.Offset = c.offset
+		rights = unix.UnixRights(int(c.file.Fd()))
+	} else {
+		req.Loaded = loaded
+	}
 	for _, an := range list {
 		req.Analyzers = append(req.Analyzers, an.Name())
 	}
@@ -252,11 +275,9 @@ func (pr *proc) analyze(ctx context.Context, lim *limits.Limits, list []analyzer
 	if err != nil || len(b) > maxRequest {
 		return nil, fmt.Errorf("the request for this file is too large for an analysis worker (%d bytes)", len(b))
 	}
-	done := make(chan struct{})
-	defer close(done)
-	go pr.watch(ctx, lim, done)
+	defer pr.watchLater(ctx, lim)()
 	var out []analyzers.Outcome
-	if _, _, err := pr.req.WriteMsgUnix(b, unix.UnixRights(int(c.file.Fd())), nil); err != nil {
+	if _, _, err := pr.req.WriteMsgUnix(b, rights, nil); err != nil {
 		return out, pr.ended(list, out, err)
 	}
 	for {
@@ -384,11 +405,25 @@ func (pr *proc) readReply(rep *reply) error {
 	return json.Unmarshal(b, rep)
 }
 
-// watch stops the worker when it passes a limit while it analyses one file.
-func (pr *proc) watch(ctx context.Context, lim *limits.Limits, done <-chan struct{}) {
+// watchLater starts watching the worker once it has spent pollEvery on a file, and
+// returns the function that ends the watch. Most files take less: the two reads of /proc
+// that watching a file costs took more CPU than analysing it. The CPU time of the first
+// pollEvery is not counted against parse-cpu, a limit in seconds.
+func (pr *proc) watchLater(ctx context.Context, lim *limits.Limits) (stop func()) {
+	started := time.Now()
+	done := make(chan struct{})
+	t := time.AfterFunc(pollEvery, func() { pr.watch(ctx, lim, started, done) })
+	return func() {
+		t.Stop()
+		close(done)
+	}
+}
+
+// watch stops the worker when it passes a limit while it analyses one file, which it
+// started at started.
+func (pr *proc) watch(ctx context.Context, lim *limits.Limits, started time.Time, done <-chan struct{}) {
 	pid := pr.cmd.Process.Pid
 	cpu0 := cpuTicks(pid)
-	started := time.Now()
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	defer func() { pr.sawMemory(residentBytes(pid)) }()
@@ -402,6 +437,11 @@ func (pr *proc) watch(ctx context.Context, lim *limits.Limits, done <-chan struc
 			pr.abort()
 			return
 		case <-t.C:
+		}
+		select {
+		case <-done: // the file is done; the worker may be on the next one already
+			return
+		default:
 		}
 		rss := residentBytes(pid)
 		pr.sawMemory(rss)

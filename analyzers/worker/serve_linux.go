@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,7 +22,8 @@ import (
 const maxStackBytes = 64 << 20
 
 // Serve is the main loop of a worker process: it analyses the files the parent sends on
-// descriptor 3 and answers on descriptor 4, until the parent closes descriptor 3. It
+// descriptor 3 (each in the transfer area mapped from descriptor 5, or as a descriptor of
+// its own) and answers on descriptor 4, until the parent closes descriptor 3. It
 // returns the process's exit code. Serve is called by main when it sees Arg; nothing else
 // may run in that process.
 func Serve() int {
@@ -45,6 +47,12 @@ func Serve() int {
 		fmt.Fprintln(os.Stderr, "kensa: analysis worker: descriptor 3 is not a socket")
 		return 2
 	}
+	area, err := mapTransferArea()
+	mappedArea = area
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kensa: analysis worker:", err)
+		return 2
+	}
 	out := bufio.NewWriterSize(respFile, 64<<10)
 	byName := map[string]analyzers.Analyzer{}
 	for _, a := range served() {
@@ -62,18 +70,31 @@ func Serve() int {
 		if err != nil || n == 0 {
 			return 0 // the parent is done with this worker
 		}
-		f, err := receivedFile(oob[:oobn])
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "kensa: analysis worker:", err)
-			return 2
-		}
 		var req request
 		if err := json.Unmarshal(buf[:n], &req); err != nil || req.Limits == nil {
 			fmt.Fprintln(os.Stderr, "kensa: analysis worker: bad request:", err)
 			return 2
 		}
 		a := &analyzers.Artifact{Path: req.Path, Format: sniff.Format(req.Format), Interpreter: req.Interpreter,
-			Mode: req.Mode, Size: req.Size, Content: io.NewSectionReader(f, req.Offset, req.Size), Limits: req.Limits}
+			Mode: req.Mode, Size: req.Size, Limits: req.Limits}
+		var f *os.File
+		switch {
+		case req.Loaded >= 0 && oobn == 0:
+			if req.Loaded > int64(len(area)) || req.Loaded > req.Size {
+				fmt.Fprintf(os.Stderr, "kensa: analysis worker: bad request: %d bytes loaded of %d, in a transfer area of %d\n", req.Loaded, req.Size, len(area))
+				return 2
+			}
+			a.Content = bytes.NewReader(area[:req.Loaded])
+		case req.Loaded < 0:
+			if f, err = receivedFile(oob[:oobn]); err != nil {
+				fmt.Fprintln(os.Stderr, "kensa: analysis worker:", err)
+				return 2
+			}
+			a.Content = io.NewSectionReader(f, req.Offset, req.Size)
+		default:
+			fmt.Fprintln(os.Stderr, "kensa: analysis worker: bad request: a descriptor came with a file in the transfer area")
+			return 2
+		}
 		for _, name := range req.Analyzers {
 			rep := reply{Analyzer: name}
 			an, ok := byName[name]
@@ -94,7 +115,9 @@ func Serve() int {
 				return 2
 			}
 		}
-		f.Close()
+		if f != nil {
+			f.Close()
+		}
 		if err := send(out, reply{Done: true}); err != nil {
 			return 2
 		}

@@ -23,9 +23,11 @@
 // run yet on that file run again in a fresh worker, and the run goes on; the verdict
 // cannot be a pass since the file was not fully inspected.
 //
-// The parent gives a worker the file's bytes as a file descriptor (the file itself, the
-// inventory's pack or scratch file, or a memfd holding an in-memory copy) and gets the
-// facts back as JSON, decoded into the analyzer's own facts type. Analyzers that are not
+// The parent gives a worker the file's bytes in the worker's transfer area, a memory file
+// the worker maps read-only once, when they fit (16 MiB); a larger file as a descriptor
+// (the file itself, the inventory's pack or scratch file, or a memfd holding an
+// in-memory copy). It gets the facts back as JSON, decoded into the analyzer's own facts
+// type. Analyzers that are not
 // in the registry (the rules' pattern matcher, which is kensa's own bounded automaton) run
 // in the parent.
 //
@@ -179,24 +181,36 @@ func (p *Pool) Close() error {
 // worker processes and returns their outcomes in list order, like analyzers.Run.
 func (p *Pool) Run(ctx context.Context, list []analyzers.Analyzer, a *analyzers.Artifact) []analyzers.Outcome {
 	out := make([]analyzers.Outcome, 0, len(list))
-	content, err := openContent(a)
-	if err != nil {
-		for _, an := range list {
-			out = append(out, analyzers.Outcome{Analyzer: an.Name(), Err: fmt.Errorf("handing the file to an analysis worker: %w", err)})
+	failed := func(rest []analyzers.Analyzer, err error) []analyzers.Outcome {
+		for _, an := range rest {
+			out = append(out, analyzers.Outcome{Analyzer: an.Name(), Err: err})
 		}
 		return out
 	}
-	defer content.close()
+	// A file that fits a worker's transfer area is copied into it; a larger one is
+	// handed over as a descriptor.
+	var content *content
+	if a.Size > transferSize {
+		var err error
+		if content, err = openContent(a); err != nil {
+			return failed(list, fmt.Errorf("handing the file to an analysis worker: %w", err))
+		}
+		defer content.close()
+	}
 	rest := list
 	for len(rest) > 0 && ctx.Err() == nil {
 		pr, err := p.get(ctx)
 		if err != nil {
-			for _, an := range rest {
-				out = append(out, analyzers.Outcome{Analyzer: an.Name(), Err: err})
-			}
-			return out
+			return failed(rest, err)
 		}
-		got, stopErr := pr.analyze(ctx, &p.lim, rest, a, content)
+		loaded := int64(-1)
+		if content == nil {
+			if loaded, err = pr.load(a, a.Size); err != nil {
+				p.put(pr)
+				return failed(rest, fmt.Errorf("handing the file to an analysis worker: %w", err))
+			}
+		}
+		got, stopErr := pr.analyze(ctx, &p.lim, rest, a, content, loaded)
 		for _, o := range got {
 			if o.Facts != nil || o.Err != nil { // as analyzers.Run: nothing to say
 				out = append(out, o)
@@ -289,6 +303,9 @@ type request struct {
 	Offset      int64          `json:"offset"`
 	Size        int64          `json:"size"`
 	Limits      *limits.Limits `json:"limits"`
+	// Loaded is how many bytes of the file the transfer area holds, from its start;
+	// -1 when the file comes as the descriptor sent with the request instead.
+	Loaded int64 `json:"loaded"`
 }
 
 // reply is one analyzer's outcome, or the end of a request (Done).
