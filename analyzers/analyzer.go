@@ -65,6 +65,17 @@ type Lister interface {
 	Listing() Analyzer
 }
 
+// Scanner marks an analyzer that is kensa's own scanner of bytes, with no parser of a
+// structured format in it and its memory and time bounded by its design (chunked reads,
+// capped lists): the strings analyzer. It runs in the process that holds the bytes (the
+// walk worker, itself confined and bounded) rather than in an analysis worker, where
+// each file would cost a hand-off between processes. A panic in it costs the file one
+// error, as anywhere; a fatal fault would stop the walk of the target, not one file's
+// analysis, which is why parsers are not Scanners.
+type Scanner interface {
+	ScansBytes()
+}
+
 // Outcome is what one analyzer made of one artifact.
 type Outcome struct {
 	Analyzer string

@@ -98,6 +98,10 @@ func New() analyzers.Analyzer { return Analyzer{} }
 // never runs one in place of the other; Analyzer.Listing returns it.
 type Listing struct{ Analyzer }
 
+// ScansBytes marks the analyzer as kensa's own scanner of bytes (analyzers.Scanner): it
+// runs where the bytes are, not in an analysis worker.
+func (Analyzer) ScansBytes() {}
+
 // ListField names the field of the facts that only Listing fills (analyzers.Lister).
 func (Analyzer) ListField() string { return "strings" }
 

@@ -7,11 +7,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"kensa.dev/kensa/analyzers"
+	"kensa.dev/kensa/analyzers/registry"
 	"kensa.dev/kensa/internal/limits"
 )
 
@@ -105,5 +107,29 @@ func TestTransferArea(t *testing.T) {
 	}
 	if st := pool.Stats(); st.Started != 1 || st.Stopped+st.Died != 0 {
 		t.Errorf("one worker should have served every file: %+v", st)
+	}
+}
+
+// TestScannersRunInPlace: the pool takes the registry's parsers, and leaves scanners of
+// bytes (the strings analyzer) to the process that holds the bytes.
+func TestScannersRunInPlace(t *testing.T) {
+	lim := limits.Default()
+	pool := newPool(t, lim)
+	var parsers, scanners []string
+	for _, an := range registry.All() {
+		if _, ok := an.(analyzers.Scanner); ok {
+			scanners = append(scanners, an.Name())
+			if pool.Handles(an) {
+				t.Errorf("the pool would run the scanner %s in a worker", an.Name())
+			}
+		} else {
+			parsers = append(parsers, an.Name())
+			if !pool.Handles(an) {
+				t.Errorf("the pool would leave the parser %s to the walk", an.Name())
+			}
+		}
+	}
+	if !slices.Contains(scanners, "strings") || !slices.Contains(parsers, "elf") || !slices.Contains(parsers, "script") {
+		t.Errorf("scanners %v, parsers %v", scanners, parsers)
 	}
 }

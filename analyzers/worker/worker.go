@@ -27,9 +27,9 @@
 // the worker maps read-only once, when they fit (16 MiB); a larger file as a descriptor
 // (the file itself, the inventory's pack or scratch file, or a memfd holding an
 // in-memory copy). It gets the facts back as JSON, decoded into the analyzer's own facts
-// type. Analyzers that are not
-// in the registry (the rules' pattern matcher, which is kensa's own bounded automaton) run
-// in the parent.
+// type. Analyzers that are not in the registry (the rules' pattern matcher, which is
+// kensa's own bounded automaton) and scanners of bytes (analyzers.Scanner: the strings
+// analyzer) run in the parent.
 //
 // Usage:
 //
@@ -148,8 +148,12 @@ func New(cfg Config) (*Pool, error) {
 }
 
 // Handles reports whether the pool runs a in a worker: a is one of the registry's
-// analyzers, which a worker can make for itself.
+// analyzers, which a worker can make for itself, and not a scanner of bytes
+// (analyzers.Scanner), which runs where the bytes are.
 func (p *Pool) Handles(a analyzers.Analyzer) bool {
+	if _, ok := a.(analyzers.Scanner); ok {
+		return false
+	}
 	t, ok := p.known[a.Name()]
 	return ok && t == reflect.TypeOf(a)
 }
