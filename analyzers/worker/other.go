@@ -29,9 +29,14 @@ type proc struct {
 
 func start(Config, *limits.Limits) (*proc, error) { return nil, errUnavailable }
 func (pr *proc) stop()                            {}
-func (pr *proc) analyze(context.Context, *limits.Limits, []analyzers.Analyzer, *analyzers.Artifact, *content) ([]analyzers.Outcome, error) {
+func (pr *proc) analyze(context.Context, *limits.Limits, []analyzers.Analyzer, *analyzers.Artifact, *content, int64) ([]analyzers.Outcome, error) {
 	return nil, errUnavailable
 }
+
+// transferSize is the Linux build's; no file is transferred here.
+const transferSize = 16 << 20
+
+func (pr *proc) load(*analyzers.Artifact, int64) (int64, error) { return 0, errUnavailable }
 
 type content struct{}
 

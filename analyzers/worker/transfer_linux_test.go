@@ -17,6 +17,8 @@ import (
 	"kensa.dev/kensa/internal/limits"
 )
 
+func init() { extra = append(extra, probe{}) }
+
 // probe reports what a worker sees of a file: how it reaches the bytes, how many there
 // are and their digest, and whether it could make its transfer area writable.
 type probe struct{}
