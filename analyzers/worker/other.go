@@ -36,7 +36,7 @@ func (pr *proc) analyze(context.Context, *limits.Limits, []analyzers.Analyzer, *
 // transferSize is the Linux build's; no file is transferred here.
 const transferSize = 16 << 20
 
-func (pr *proc) load(*analyzers.Artifact, int64) (int64, error) { return 0, errUnavailable }
+func (pr *proc) load(*analyzers.Artifact) (int64, error) { return 0, errUnavailable }
 
 type content struct{}
 

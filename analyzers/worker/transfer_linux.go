@@ -45,25 +45,20 @@ func newTransferArea() (rw, ro *os.File, err error) {
 		return nil, nil, fmt.Errorf("sealing the transfer area: %w", err)
 	}
 	// Opening the memory file again through /proc gives a descriptor that cannot write.
-	// Without /proc the worker gets a copy of the parent's: a worker that wrote into the
-	// area could only change what it reads itself.
-	if ro, err = os.Open("/proc/self/fd/" + strconv.Itoa(int(rw.Fd()))); err == nil {
-		return rw, ro, nil
-	}
-	fd2, err := unix.FcntlInt(rw.Fd(), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
+	if ro, err = os.Open("/proc/self/fd/" + strconv.Itoa(int(rw.Fd()))); err != nil {
 		rw.Close()
-		return nil, nil, fmt.Errorf("making the transfer area: %w", err)
+		return nil, nil, fmt.Errorf("opening the transfer area read-only: %w", err)
 	}
-	return rw, os.NewFile(uintptr(fd2), "kensa-transfer"), nil
+	return rw, ro, nil
 }
 
 // copyBuffers stage the bytes copied into a transfer area.
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
-// load copies the first n bytes of a's content (n ≤ transferSize) into the worker's
-// transfer area and returns how many there were: fewer when the content ends early.
-func (pr *proc) load(a *analyzers.Artifact, n int64) (int64, error) {
+// load copies a's content (a.Size ≤ transferSize) into the worker's transfer area and
+// returns how many bytes there were: fewer than a.Size when the content ends early.
+func (pr *proc) load(a *analyzers.Artifact) (int64, error) {
+	n := a.Size
 	bp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bp)
 	buf := *bp

@@ -209,7 +209,7 @@ func (p *Pool) Run(ctx context.Context, list []analyzers.Analyzer, a *analyzers.
 		}
 		loaded := int64(-1)
 		if content == nil {
-			if loaded, err = pr.load(a, a.Size); err != nil {
+			if loaded, err = pr.load(a); err != nil {
 				p.put(pr)
 				return failed(rest, fmt.Errorf("handing the file to an analysis worker: %w", err))
 			}

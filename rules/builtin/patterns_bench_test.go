@@ -18,6 +18,20 @@ import (
 	"kensa.dev/kensa/rules"
 )
 
+// builtinEngine compiles the built-in packs for the registry's analyzers, as kensa does.
+func builtinEngine(b *testing.B) *rules.Engine {
+	b.Helper()
+	packs, err := rules.Load(rules.Sources{Builtin: true}, registry.Names())
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := rules.Compile(packs, registry.All())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return eng
+}
+
 // patternCorpus lists up to limit bytes of this machine's executables and of the text
 // under /usr/share (documentation, man pages, scripts, data): what the built-in packs'
 // patterns meet in a real image, where text costs more than machine code.
@@ -71,15 +85,7 @@ func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
 // reports the files whose scan stopped at its work bound (files/op stopped): ordinary
 // files that cost as much to verify as hostile ones.
 func BenchmarkPatterns(b *testing.B) {
-	packs, err := rules.Load(rules.Sources{Builtin: true}, registry.Names())
-	if err != nil {
-		b.Fatal(err)
-	}
-	eng, err := rules.Compile(packs, registry.All())
-	if err != nil {
-		b.Fatal(err)
-	}
-	m := eng.MatchAnalyzer()
+	m := builtinEngine(b).MatchAnalyzer()
 	arts, total := patternCorpus(b, 200<<20)
 	// The rate counts the bytes of the files the matcher reads: not those of compressed
 	// files, whose members a walk would hand it instead.
