@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/anchore/syft/syft"
 	"github.com/anchore/syft/syft/artifact"
@@ -228,25 +230,74 @@ func catalog(ctx context.Context, inv *inventory.Inventory, layers map[int]strin
 	if ctx, err = prep.licenseContext(ctx); err != nil {
 		return nil, err
 	}
-	var out *syftsbom.SBOM
-	for _, r := range roots {
-		s, err := syft.CreateSBOM(ctx, &delivery{desc: desc, res: r}, cfg)
-		if err != nil {
-			where := "the delivery"
-			if r.prefix != "" {
-				where = r.prefix
-			}
-			return nil, fmt.Errorf("cataloging %s: %w", where, err)
-		}
-		if out == nil {
-			out = s
-			continue
-		}
+	sboms, err := catalogRoots(ctx, desc, roots, cfg, opts.Parallelism)
+	if err != nil {
+		return nil, err
+	}
+	out := sboms[0]
+	for _, s := range sboms[1:] {
 		out.Artifacts.Packages.Add(s.Artifacts.Packages.Sorted()...)
 		out.Relationships = append(out.Relationships, s.Relationships...)
 		if out.Artifacts.LinuxDistribution == nil {
 			out.Artifacts.LinuxDistribution = s.Artifacts.LinuxDistribution
 		}
+	}
+	return out, nil
+}
+
+// catalogRoots catalogs each filesystem on its own, several at once: most of them are
+// the inside of a small archive (a compressed manual page, a changelog), where syft's
+// fixed cost per filesystem (choosing and building its catalogers) outweighs the
+// cataloging and would otherwise leave cores idle. The SBOMs come back in the order of
+// roots.
+func catalogRoots(ctx context.Context, desc source.Description, roots []*fsys, cfg *syft.CreateSBOMConfig, parallelism int) ([]*syftsbom.SBOM, error) {
+	if parallelism <= 0 {
+		parallelism = runtime.GOMAXPROCS(0)
+	}
+	parallelism = min(parallelism, len(roots))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make([]*syftsbom.SBOM, len(roots))
+	errs := make([]error, len(roots))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range parallelism {
+		wg.Go(func() {
+			for i := range next {
+				out[i], errs[i] = syft.CreateSBOM(ctx, &delivery{desc: desc, res: roots[i]}, cfg)
+				if errs[i] != nil {
+					cancel()
+				}
+			}
+		})
+	}
+feed:
+	for i := range roots {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	// The first real failure, in root order: the filesystems cancelled because of it
+	// report only the cancellation.
+	failed := -1
+	for i := range roots {
+		if errs[i] == nil && out[i] == nil {
+			errs[i] = ctx.Err() // never handed out: the run was cancelled
+		}
+		if errs[i] != nil && (failed < 0 || errors.Is(errs[failed], context.Canceled) && !errors.Is(errs[i], context.Canceled)) {
+			failed = i
+		}
+	}
+	if failed >= 0 {
+		where := "the delivery"
+		if roots[failed].prefix != "" {
+			where = roots[failed].prefix
+		}
+		return nil, fmt.Errorf("cataloging %s: %w", where, errs[failed])
 	}
 	return out, nil
 }

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -212,6 +214,7 @@ func readDockerArchive(ctx context.Context, c io.Closer, ix *tarIndex, p, select
 	if note != "" {
 		img.Notes = append(img.Notes, note)
 	}
+	mems := make([]*member, len(e.Layers))
 	for i, lp := range e.Layers {
 		lwhat := fmt.Sprintf("%s: layer %d (%q)", p, i, lp)
 		cp, err := cleanRef(lp, lwhat)
@@ -225,14 +228,19 @@ func readDockerArchive(ctx context.Context, c io.Closer, ix *tarIndex, p, select
 		if mem.size > lim.BlobSize {
 			return nil, &limits.Error{Limit: "blob-size", Value: lim.BlobSize, What: fmt.Sprintf("%s of %d bytes", lwhat, mem.size)}
 		}
-		// The archive records no layer digest, so hash the file, as the manifest needs it;
-		// Layer.Open verifies it again, which also catches a file changed in between.
-		dg, head, err := hashMember(ctx, ix.open(mem))
-		if err != nil {
-			return nil, &Error{Code: CodeMalformed, What: lwhat, Err: err}
+		mems[i] = mem
+	}
+	// The archive records no layer digest, so hash the files, as the manifest needs them;
+	// Layer.Open verifies them again, which also catches a file changed in between.
+	sums := hashMembers(ctx, ix, mems)
+	for i, lp := range e.Layers {
+		mem, sum := mems[i], sums[i]
+		if sum.err != nil {
+			return nil, &Error{Code: CodeMalformed, What: fmt.Sprintf("%s: layer %d (%q)", p, i, lp), Err: sum.err}
 		}
+		dg := sum.digest
 		var mt types.MediaType
-		switch archive.DetectCompression(head) {
+		switch archive.DetectCompression(sum.head) {
 		case archive.Gzip:
 			mt = types.DockerLayer
 		case archive.Zstd:
@@ -257,6 +265,55 @@ func readDockerArchive(ctx context.Context, c io.Closer, ix *tarIndex, p, select
 	img.MediaType = mtDockerV2
 	img.Manifest = mb2
 	return img, nil
+}
+
+// memberSum is the digest and first bytes of one layer file.
+type memberSum struct {
+	digest v1.Hash
+	head   []byte
+	err    error
+}
+
+// hashMembers hashes the layer files, several at once (each is read and hashed in full,
+// the largest part of opening an archive of uncompressed layers); a file that several
+// layers name (docker save links identical layers) is hashed once. The sums come back
+// in the order of mems.
+func hashMembers(ctx context.Context, ix *tarIndex, mems []*member) []memberSum {
+	sums := make([]memberSum, len(mems))
+	first := map[*member]int{}
+	var todo []int
+	for i, m := range mems {
+		if _, ok := first[m]; !ok {
+			first[m] = i
+			todo = append(todo, i)
+		}
+	}
+	next := make(chan int, len(todo))
+	for _, i := range todo {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+		wg.Go(func() {
+			for i := range next {
+				s := &sums[i]
+				func() {
+					defer func() {
+						if r := recover(); r != nil {
+							s.err = fmt.Errorf("internal error while hashing it (panic: %v)", r)
+						}
+					}()
+					s.digest, s.head, s.err = hashMember(ctx, ix.open(mems[i]))
+				}()
+			}
+		})
+	}
+	wg.Wait()
+	for i, m := range mems {
+		sums[i] = sums[first[m]]
+	}
+	return sums
 }
 
 // hashMember hashes a layer file and returns its first bytes.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -793,5 +794,58 @@ func TestClosedImage(t *testing.T) {
 	im.Close()
 	if _, err := im.Layers[0].Open(nil); !errors.Is(err, errClosed) {
 		t.Errorf("open after close: %v", err)
+	}
+}
+
+// Layers of a docker-archive are hashed several at once when the archive is opened; each
+// digest must still be its own layer's, in manifest order, and an uncompressed layer
+// (whose stored bytes are checked once, against a digest equal to its diff ID) changed
+// after opening must fail to read, while the others still read.
+func TestDockerArchiveLayersHashedInOrderAndVerifiedOnRead(t *testing.T) {
+	var layers [][]byte
+	var diffIDs, paths []string
+	var members []tarEntry
+	for i := range 5 {
+		l := makeTar(t, fileEntry(fmt.Sprintf("layer%d/file", i), strings.Repeat(fmt.Sprint(i), 1000+i)))
+		layers = append(layers, l)
+		diffIDs = append(diffIDs, sha(l).String())
+		paths = append(paths, fmt.Sprintf("l%d/layer.tar", i))
+		members = append(members, fileEntry(paths[i], string(l)))
+	}
+	config := string(mustJSON(t, map[string]any{"architecture": "amd64", "os": "linux", "rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs}}))
+	p := dockerTar(t, []any{map[string]any{"Config": "config.json", "Layers": paths}}, append([]tarEntry{fileEntry("config.json", config)}, members...)...)
+	im, err := Open(context.Background(), DockerArchive, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	for i, l := range im.Layers {
+		if l.Digest != diffIDs[i] || l.DiffID != diffIDs[i] || l.Size != int64(len(layers[i])) {
+			t.Errorf("layer %d: digest %s diff ID %s size %d, want %s and %d bytes", i, l.Digest, l.DiffID, l.Size, diffIDs[i], len(layers[i]))
+		}
+	}
+
+	// Change one byte of layer 3's file content in the archive, in place.
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(b, []byte(strings.Repeat("3", 1003)))
+	if at < 0 {
+		t.Fatal("layer 3's content not found in the archive")
+	}
+	b[at] = 'x'
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range im.Layers {
+		got, err := readLayer(l, nil)
+		if i == 3 {
+			wantCode(t, err, CodeDigest)
+			continue
+		}
+		if err != nil || !bytes.Equal(got, layers[i]) {
+			t.Errorf("layer %d: %v", i, err)
+		}
 	}
 }

@@ -65,6 +65,11 @@ func (l Layer) Open(budget *limits.Budget) (_ io.ReadCloser, err error) {
 			return nil, &Error{Code: CodeMalformed, What: what, Detail: "cannot decompress", Err: err}
 		}
 	}
+	if c == archive.NoCompression && l.digest == l.diffID {
+		// The stored bytes are the uncompressed ones and cv already checks them against
+		// the diff ID: hashing them a second time would check nothing more.
+		return &layerReader{layer: l, raw: raw, br: br, dec: dec, diff: dec}, nil
+	}
 	dv, err := newVerifier(dec, l.diffID, -1, what+" uncompressed")
 	if err != nil {
 		dec.Close()
@@ -81,7 +86,7 @@ type layerReader struct {
 	raw    io.Closer
 	br     *bufio.Reader // the stored bytes, through the digest verifier
 	dec    io.ReadCloser
-	diff   *verifier
+	diff   io.Reader // dec through the diff ID verifier, or dec when cv checks the same bytes
 	done   bool
 	err    error
 	closed bool
