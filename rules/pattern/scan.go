@@ -488,7 +488,8 @@ func (sc *scanner) result() *Matches {
 	// of patterns, and an inventory keeps the matches of every file. Subs are in the
 	// order of their patterns, and a pattern's plain form comes before its wide form.
 	slices.Sort(sc.touched)
-	last := -1 // the pattern of m.Patterns' last entry
+	last := -1     // the pattern of m.Patterns' last entry
+	var pats []int // the pattern of each entry, when some patterns are reported twice
 	for _, si := range sc.touched {
 		ss := &sc.subs[si]
 		if ss.count == 0 {
@@ -498,10 +499,16 @@ func (sc *scanner) result() *Matches {
 		if p != last {
 			m.Patterns = append(m.Patterns, PatternMatches{ID: set.ids[p]})
 			last = p
+			if len(set.same) > 0 {
+				pats = append(pats, p)
+			}
 		}
 		pm := &m.Patterns[len(m.Patterns)-1]
 		pm.Count += ss.count
 		pm.Matches = append(pm.Matches, ss.matches...)
+	}
+	if len(set.same) > 0 {
+		m.Patterns = sc.addSame(m.Patterns, pats)
 	}
 	for i := range m.Patterns {
 		pm := &m.Patterns[i]
@@ -521,6 +528,36 @@ func (sc *scanner) result() *Matches {
 		}
 	}
 	return m
+}
+
+// addSame adds, for each later pattern identical to one that matched (and not matched
+// itself), the matches of the first; pats are the patterns of pms. The order of the
+// patterns is kept.
+func (sc *scanner) addSame(pms []PatternMatches, pats []int) []PatternMatches {
+	at := make(map[int]int, len(pats))
+	for i, p := range pats {
+		at[p] = i
+	}
+	n := len(pms)
+	for _, fl := range sc.set.same {
+		if i, ok := at[fl[0]]; ok {
+			pms = append(pms, PatternMatches{ID: sc.set.ids[fl[1]], Count: pms[i].Count, Matches: slices.Clone(pms[i].Matches)})
+			pats = append(pats, fl[1])
+		}
+	}
+	if len(pms) == n {
+		return pms
+	}
+	order := make([]int, len(pms))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return pats[a] - pats[b] })
+	out := make([]PatternMatches, len(pms))
+	for i, k := range order {
+		out[i] = pms[k]
+	}
+	return out
 }
 
 // followOK reports whether the bytes after data[i] can continue a match (prefixBytes):

@@ -555,7 +555,7 @@ func firstBytes(re *syntax.Regexp, set *[256]bool, depth int) bool {
 }
 
 // prefixLen is how many leading positions of a regex match prefixBytes describes.
-const prefixLen = 4
+const prefixLen = 8
 
 // prefixBytes returns, for each of the first k positions of a match of prog (over runes
 // 0-255, one per byte), the bytes that can stand there, whatever the path through the
