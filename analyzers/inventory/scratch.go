@@ -75,17 +75,27 @@ func (s *scratch) newSpool(lim *limits.Limits, declared int64) *spoolWriter {
 	return sw
 }
 
-// spoolBuffers holds freed spool buffers by size class (powers of two from 4 KiB to
+// spoolBuffers keeps freed spool buffers by size class (powers of two from 4 KiB to
 // maxPooledSpool): a walk spools tens of thousands of files, and a buffer grown by
 // doubling and allocated anew for each costs more CPU in clearing memory than the
-// analyzers spend reading it.
-var spoolBuffers [spoolClasses]sync.Pool
+// analyzers spend reading it. They are kept in a free list of at most maxKeptSpool
+// bytes, not in a sync.Pool: a pool is emptied by the garbage collector, which runs
+// every few files in a walk, and a buffer allocated anew after the runtime returned
+// its pages to the system is faulted in and cleared again page by page.
+var spoolBuffers spoolFree
 
 const (
 	minPooledSpool = 4 << 10
 	maxPooledSpool = 16 << 20
 	spoolClasses   = 13 // 4 KiB << 12 = 16 MiB
+	maxKeptSpool   = 48 << 20
 )
+
+type spoolFree struct {
+	mu    sync.Mutex
+	class [spoolClasses][][]byte
+	kept  int // bytes held in class
+}
 
 // spoolClass returns the class of the smallest pooled buffer that holds n bytes, or -1.
 func spoolClass(n int) int {
@@ -103,20 +113,35 @@ func getSpoolBuffer(n int) []byte {
 	if c < 0 {
 		return make([]byte, 0, n)
 	}
-	if b, ok := spoolBuffers[c].Get().(*[]byte); ok {
-		return (*b)[:0]
+	f := &spoolBuffers
+	f.mu.Lock()
+	if k := len(f.class[c]); k > 0 {
+		b := f.class[c][k-1]
+		f.class[c][k-1] = nil
+		f.class[c] = f.class[c][:k-1]
+		f.kept -= cap(b)
+		f.mu.Unlock()
+		return b
 	}
+	f.mu.Unlock()
 	return make([]byte, 0, minPooledSpool<<c)
 }
 
-// putSpoolBuffer keeps b for a later entry if its capacity is one of the classes.
+// putSpoolBuffer keeps b for a later entry if its capacity is one of the classes and
+// the free list has room.
 func putSpoolBuffer(b []byte) {
 	c := spoolClass(cap(b))
 	if c < 0 || cap(b) != minPooledSpool<<c {
 		return
 	}
-	b = b[:0]
-	spoolBuffers[c].Put(&b)
+	f := &spoolBuffers
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.kept+cap(b) > maxKeptSpool {
+		return
+	}
+	f.class[c] = append(f.class[c], b[:0])
+	f.kept += cap(b)
 }
 
 func (sw *spoolWriter) Write(p []byte) (int, error) {
