@@ -3,16 +3,17 @@ package cli
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"kensa.dev/kensa/attest/authenticode"
-	"kensa.dev/kensa/rules"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ import (
 	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/analyzers/inventory"
 	textscan "kensa.dev/kensa/analyzers/strings"
+	"kensa.dev/kensa/attest/authenticode"
 	"kensa.dev/kensa/attest/checksums"
 	"kensa.dev/kensa/attest/publish"
 	"kensa.dev/kensa/attest/sigstore"
@@ -30,6 +32,7 @@ import (
 	"kensa.dev/kensa/internal/render"
 	"kensa.dev/kensa/internal/result"
 	"kensa.dev/kensa/internal/version"
+	"kensa.dev/kensa/rules"
 	"kensa.dev/kensa/sbom"
 )
 
@@ -472,22 +475,47 @@ func writeEvidence(dir string, res *result.Result, s *sbom.SBOM, rules []render.
 	outputs := []struct {
 		name  string
 		write func(io.Writer) error
+		sbom  bool // written one after the other, as both encoders read the same SBOM model
 	}{
-		{"result.json", func(w io.Writer) error { return render.JSON(w, res) }},
-		{"report.html", func(w io.Writer) error { return render.HTML(w, res, extras) }},
-		{"report.md", func(w io.Writer) error { return render.Markdown(w, res, rules) }},
-		{"result.sarif", func(w io.Writer) error { return render.SARIF(w, res, rules) }},
-		{"junit.xml", func(w io.Writer) error { return render.JUnit(w, res, threshold) }},
-		{"sbom.cdx.json", func(w io.Writer) error { return sbom.Encode(w, s, sbom.CycloneDXJSON) }},
-		{"sbom.spdx.json", func(w io.Writer) error { return sbom.Encode(w, s, sbom.SPDXJSON) }},
+		{"result.json", func(w io.Writer) error { return render.JSON(w, res) }, false},
+		{"report.html", func(w io.Writer) error { return render.HTML(w, res, extras) }, false},
+		{"report.md", func(w io.Writer) error { return render.Markdown(w, res, rules) }, false},
+		{"result.sarif", func(w io.Writer) error { return render.SARIF(w, res, rules) }, false},
+		{"junit.xml", func(w io.Writer) error { return render.JUnit(w, res, threshold) }, false},
+		{"sbom.cdx.json", func(w io.Writer) error { return sbom.Encode(w, s, sbom.CycloneDXJSON) }, true},
+		{"sbom.spdx.json", func(w io.Writer) error { return sbom.Encode(w, s, sbom.SPDXJSON) }, true},
 	}
-	var files []string
-	for _, o := range outputs {
-		p := filepath.Join(dir, o.name)
-		if err := writeFile(p, o.write); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", p, err)
+	// The files are written several at once, but for the SBOMs.
+	files := make([]string, len(outputs))
+	errs := make([]error, len(outputs))
+	write := func(i int) {
+		files[i] = filepath.Join(dir, outputs[i].name)
+		if err := writeFile(files[i], outputs[i].write); err != nil {
+			errs[i] = fmt.Errorf("writing %s: %w", files[i], err)
 		}
-		files = append(files, p)
+	}
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	run := func(f func()) {
+		slots <- struct{}{}
+		wg.Go(func() { f(); <-slots })
+	}
+	var sboms []int
+	for i, o := range outputs {
+		if o.sbom {
+			sboms = append(sboms, i)
+			continue
+		}
+		run(func() { write(i) })
+	}
+	run(func() {
+		for _, i := range sboms {
+			write(i)
+		}
+	})
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return files, nil
 }
