@@ -120,7 +120,25 @@ type compiled struct {
 	explain  func() (cel.Program, error)
 	ast      *celast.AST
 	patterns []string // sorted names
-	formats  map[string]bool
+	// patternIDs are the patterns' IDs in the matcher's hits (PatternID), in the order
+	// of patterns; noHits is what the condition reads of a file none of them matched,
+	// shared by all such files (conditions only read it).
+	patternIDs []string
+	noHits     ruleActivation
+	formats    map[string]bool
+}
+
+// matchedAny reports whether any of the rule's patterns matched.
+func (c *compiled) matchedAny(hits map[string]Hits) bool {
+	if len(hits) == 0 {
+		return false
+	}
+	for _, id := range c.patternIDs {
+		if hits[id].Count > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // readsFailed reports whether the rule reads the facts of an analyzer in failed.
@@ -241,6 +259,14 @@ func compileRule(env *cel.Env, r *Rule) (*compiled, Errors) {
 		decls = append(decls, cel.Variable(name, cel.BoolType))
 	}
 	sort.Strings(c.patterns)
+	c.noHits = ruleActivation{counts: noCounts, offsets: noOffsets}
+	if len(c.patterns) > 0 {
+		c.noHits = ruleActivation{matched: map[string]bool{}, counts: map[string]int64{}, offsets: map[string][]int64{}}
+	}
+	for _, name := range c.patterns {
+		c.patternIDs = append(c.patternIDs, PatternID(r.ID.Value, name))
+		c.noHits.matched[name], c.noHits.counts[name], c.noHits.offsets[name] = false, 0, []int64{}
+	}
 	renv, err := env.Extend(decls...)
 	if err != nil {
 		return nil, Errors{{File: r.File, Pos: r.Patterns.Pos, Msg: err.Error()}}
@@ -446,13 +472,14 @@ func (r *ruleActivation) ResolveName(name string) (any, bool) {
 func (r *ruleActivation) Parent() interpreter.Activation { return nil }
 
 func (e *Engine) evaluate(ctx context.Context, c *compiled, in *Input, facts map[string]any) (*result.Finding, error) {
-	act := &ruleActivation{facts: facts, counts: noCounts, offsets: noOffsets}
-	if len(c.patterns) > 0 {
+	act := c.noHits
+	act.facts = facts
+	if c.matchedAny(in.Hits) {
 		act.matched = make(map[string]bool, len(c.patterns))
 		act.counts = make(map[string]int64, len(c.patterns))
 		act.offsets = make(map[string][]int64, len(c.patterns))
-		for _, name := range c.patterns {
-			h := in.Hits[PatternID(c.ID.Value, name)]
+		for i, name := range c.patterns {
+			h := in.Hits[c.patternIDs[i]]
 			act.matched[name] = h.Count > 0
 			act.counts[name] = int64(h.Count)
 			act.offsets[name] = h.Offsets
@@ -461,7 +488,7 @@ func (e *Engine) evaluate(ctx context.Context, c *compiled, in *Input, facts map
 			}
 		}
 	}
-	val, _, err := c.prg.ContextEval(ctx, act)
+	val, _, err := c.prg.ContextEval(ctx, &act)
 	if err != nil {
 		return nil, err
 	}
@@ -472,7 +499,7 @@ func (e *Engine) evaluate(ctx context.Context, c *compiled, in *Input, facts map
 	if err != nil {
 		return nil, err
 	}
-	val, det, err := explain.ContextEval(ctx, act)
+	val, det, err := explain.ContextEval(ctx, &act)
 	if err != nil {
 		return nil, err
 	}
@@ -485,8 +512,8 @@ func (e *Engine) evaluate(ctx context.Context, c *compiled, in *Input, facts map
 		Path:     in.Artifact.Path,
 		Message:  c.Title,
 	}
-	for _, name := range c.patterns {
-		h := in.Hits[PatternID(c.ID.Value, name)]
+	for i, name := range c.patterns {
+		h := in.Hits[c.patternIDs[i]]
 		if h.Count == 0 {
 			continue
 		}
