@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/anchore/syft/syft"
 	"github.com/anchore/syft/syft/artifact"
@@ -19,6 +18,7 @@ import (
 	"github.com/anchore/syft/syft/pkg"
 	syftsbom "github.com/anchore/syft/syft/sbom"
 	"github.com/anchore/syft/syft/source"
+	"golang.org/x/sync/errgroup"
 
 	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/analyzers/inventory"
@@ -254,40 +254,21 @@ func catalogRoots(ctx context.Context, desc source.Description, roots []*fsys, c
 	if parallelism <= 0 {
 		parallelism = runtime.GOMAXPROCS(0)
 	}
-	parallelism = min(parallelism, len(roots))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	out := make([]*syftsbom.SBOM, len(roots))
 	errs := make([]error, len(roots))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range parallelism {
-		wg.Go(func() {
-			for i := range next {
-				out[i], errs[i] = syft.CreateSBOM(ctx, &delivery{desc: desc, res: roots[i]}, cfg)
-				if errs[i] != nil {
-					cancel()
-				}
-			}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallelism)
+	for i := range roots {
+		g.Go(func() error {
+			out[i], errs[i] = syft.CreateSBOM(gctx, &delivery{desc: desc, res: roots[i]}, cfg)
+			return errs[i]
 		})
 	}
-feed:
-	for i := range roots {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
+	g.Wait()
 	// The first real failure, in root order: the filesystems cancelled because of it
 	// report only the cancellation.
 	failed := -1
 	for i := range roots {
-		if errs[i] == nil && out[i] == nil {
-			errs[i] = ctx.Err() // never handed out: the run was cancelled
-		}
 		if errs[i] != nil && (failed < 0 || errors.Is(errs[failed], context.Canceled) && !errors.Is(errs[i], context.Canceled)) {
 			failed = i
 		}
@@ -298,6 +279,9 @@ feed:
 			where = roots[failed].prefix
 		}
 		return nil, fmt.Errorf("cataloging %s: %w", where, errs[failed])
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

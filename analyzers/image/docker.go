@@ -11,11 +11,11 @@ import (
 	"path"
 	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
 
 	"kensa.dev/kensa/analyzers/archive"
 	"kensa.dev/kensa/internal/limits"
@@ -288,28 +288,21 @@ func hashMembers(ctx context.Context, ix *tarIndex, mems []*member) []memberSum 
 			todo = append(todo, i)
 		}
 	}
-	next := make(chan int, len(todo))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, i := range todo {
-		next <- i
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(todo)) {
-		wg.Go(func() {
-			for i := range next {
-				s := &sums[i]
-				func() {
-					defer func() {
-						if r := recover(); r != nil {
-							s.err = fmt.Errorf("internal error while hashing it (panic: %v)", r)
-						}
-					}()
-					s.digest, s.head, s.err = hashMember(ctx, ix.open(mems[i]))
-				}()
-			}
+		s := &sums[i]
+		g.Go(func() error {
+			defer func() {
+				if r := recover(); r != nil {
+					s.err = fmt.Errorf("internal error while hashing it (panic: %v)", r)
+				}
+			}()
+			s.digest, s.head, s.err = hashMember(ctx, ix.open(mems[i]))
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	for i, m := range mems {
 		sums[i] = sums[first[m]]
 	}

@@ -13,10 +13,10 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/analyzers/inventory"
@@ -494,26 +494,23 @@ func writeEvidence(dir string, res *result.Result, s *sbom.SBOM, rules []render.
 			errs[i] = fmt.Errorf("writing %s: %w", files[i], err)
 		}
 	}
-	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	run := func(f func()) {
-		slots <- struct{}{}
-		wg.Go(func() { f(); <-slots })
-	}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	var sboms []int
 	for i, o := range outputs {
 		if o.sbom {
 			sboms = append(sboms, i)
 			continue
 		}
-		run(func() { write(i) })
+		g.Go(func() error { write(i); return nil })
 	}
-	run(func() {
+	g.Go(func() error {
 		for _, i := range sboms {
 			write(i)
 		}
+		return nil
 	})
-	wg.Wait()
+	g.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

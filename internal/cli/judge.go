@@ -5,8 +5,8 @@ import (
 	"context"
 	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
 
 	"kensa.dev/kensa/analyzers/inventory"
 	"kensa.dev/kensa/internal/result"
@@ -29,22 +29,17 @@ func judge(ctx context.Context, eng *rules.Engine, inv *inventory.Inventory, tru
 		errs     []result.Error
 	}
 	out := make([]judged, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
-		wg.Go(func() {
-			for {
-				b := int(next.Add(1) - 1)
-				if b >= n {
-					return
-				}
-				for i := b * batch; i < min((b+1)*batch, len(inv.Artifacts)); i++ {
-					out[b].findings, out[b].errs = judgeOne(ctx, eng, &inv.Artifacts[i], trust, out[b].findings, out[b].errs)
-				}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for b := range n {
+		g.Go(func() error {
+			for i := b * batch; i < min((b+1)*batch, len(inv.Artifacts)); i++ {
+				out[b].findings, out[b].errs = judgeOne(ctx, eng, &inv.Artifacts[i], trust, out[b].findings, out[b].errs)
 			}
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	var (
 		findings []result.Finding
 		errs     []result.Error

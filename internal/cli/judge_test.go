@@ -10,9 +10,8 @@ import (
 	"testing"
 
 	"kensa.dev/kensa/analyzers/inventory"
-	"kensa.dev/kensa/analyzers/registry"
 	"kensa.dev/kensa/internal/limits"
-	"kensa.dev/kensa/rules"
+	"kensa.dev/kensa/internal/result"
 )
 
 // judge evaluates batches of artifacts several at once: its findings and errors must be
@@ -31,15 +30,11 @@ func TestJudgeSameAtAnyParallelism(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	packs, err := rules.Load(rules.Sources{Builtin: true}, registry.Names())
+	_, eng, err := (&ruleFlags{}).load(ExitUndecided) // the built-in packs, as kensa loads them
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := rules.Compile(packs, registry.All())
-	if err != nil {
-		t.Fatal(err)
-	}
-	judgeAt := func(procs int) (any, any) {
+	judgeAt := func(procs int) ([]result.Finding, []result.Error) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		opts := inventory.Options{Limits: limits.Default(), Scratch: t.TempDir(), Jobs: 1,
 			Analyzers: append(eng.Needs(), eng.MatchAnalyzer())}
@@ -61,11 +56,11 @@ func TestJudgeSameAtAnyParallelism(t *testing.T) {
 	}
 	f1, e1 := judgeAt(1)
 	f4, e4 := judgeAt(4)
-	if n := reflect.ValueOf(f1).Len(); n < 100 {
+	if n := len(f1); n < 100 {
 		t.Fatalf("%d findings, want one per planted reverse shell and download at least", n)
 	}
 	if !reflect.DeepEqual(f1, f4) || !reflect.DeepEqual(e1, e4) {
 		t.Errorf("one at a time: %d findings, %v errors; four at once: %d findings, %v errors",
-			reflect.ValueOf(f1).Len(), e1, reflect.ValueOf(f4).Len(), e4)
+			len(f1), e1, len(f4), e4)
 	}
 }
