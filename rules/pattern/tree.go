@@ -459,7 +459,170 @@ func required(re *syntax.Regexp, depth int) (candidate, bool) {
 		omin, omax = addSat(omin, a), addSat(omax, b)
 	}
 	flush()
+	// Atoms that cross the elements: a word split by the parser's factoring
+	// (e(?:xec|val)), or a class before a group of words.
+	omin, omax = 0, 0
+	for i, s := range subs {
+		if c, ok := prefixAtoms(subs[i:]); ok {
+			c.dmin, c.dmax = omin, omax
+			c.score()
+			if better(best, found, c) {
+				best, found = c, true
+			}
+		}
+		a, b := lengths(s)
+		omin, omax = addSat(omin, a), addSat(omax, b)
+	}
 	return best, found
+}
+
+// prefixAtoms returns the atoms every match of the sequence subs starts with: the
+// strings its leading elements can match exactly (literals, small classes, groups and
+// alternatives of them, optional ones), cut to the shortest of them.
+func prefixAtoms(subs []*syntax.Regexp) (candidate, bool) {
+	strs := [][]byte{nil}
+	for _, s := range subs {
+		set, ok := exactStrings(s, 0)
+		if !ok {
+			break
+		}
+		next, ok := product(strs, set)
+		if !ok {
+			break
+		}
+		strs = next
+		full := true
+		for _, x := range strs {
+			full = full && len(x) >= maxAtomLen
+		}
+		if full {
+			break
+		}
+	}
+	l := maxAtomLen
+	for _, x := range strs {
+		l = min(l, len(x))
+	}
+	if l < MinAtomLen {
+		return candidate{}, false
+	}
+	seen := map[string]bool{}
+	var atoms [][]byte
+	for _, x := range strs {
+		if !seen[string(x[:l])] {
+			seen[string(x[:l])] = true
+			atoms = append(atoms, x[:l])
+		}
+	}
+	sortAtoms(atoms)
+	return candidate{atoms: atoms, l: l}, true
+}
+
+// product returns every string of a followed by one of b, each cut at maxAtomLen
+// bytes, unless there would be more than maxAtomsPerPattern.
+func product(a, b [][]byte) ([][]byte, bool) {
+	var out [][]byte
+	seen := map[string]bool{}
+	for _, x := range a {
+		for _, y := range b {
+			z := append(append(make([]byte, 0, len(x)+len(y)), x...), y...)
+			z = z[:min(len(z), maxAtomLen)]
+			if seen[string(z)] {
+				continue
+			}
+			if len(out) == maxAtomsPerPattern {
+				return nil, false
+			}
+			seen[string(z)] = true
+			out = append(out, z)
+		}
+	}
+	return out, true
+}
+
+// exactStrings returns the strings re matches, cut at maxAtomLen bytes, when they are
+// few and re is built of literals, small classes, groups, alternatives and bounded
+// repetitions of them.
+func exactStrings(re *syntax.Regexp, depth int) ([][]byte, bool) {
+	if depth > 16 {
+		return nil, false
+	}
+	switch re.Op {
+	case syntax.OpEmptyMatch:
+		return [][]byte{nil}, true
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return nil, false
+		}
+		var b []byte
+		for _, r := range re.Rune {
+			if r > 0xFF {
+				return nil, false
+			}
+			b = append(b, byte(r))
+		}
+		return [][]byte{b[:min(len(b), maxAtomLen)]}, true
+	case syntax.OpCharClass:
+		set, ok := byteSet(re, 16)
+		if !ok {
+			return nil, false
+		}
+		out := make([][]byte, len(set))
+		for i, c := range set {
+			out[i] = []byte{c}
+		}
+		return out, true
+	case syntax.OpCapture:
+		return exactStrings(re.Sub[0], depth+1)
+	case syntax.OpQuest:
+		sub, ok := exactStrings(re.Sub[0], depth+1)
+		if !ok {
+			return nil, false
+		}
+		return append([][]byte{nil}, sub...), true
+	case syntax.OpRepeat:
+		if re.Max < 0 || re.Max > maxAtomLen {
+			return nil, false
+		}
+		sub, ok := exactStrings(re.Sub[0], depth+1)
+		if !ok {
+			return nil, false
+		}
+		var out [][]byte
+		cur := [][]byte{nil}
+		for n := 0; n <= re.Max; n++ {
+			if n >= re.Min {
+				out = append(out, cur...)
+			}
+			if cur, ok = product(cur, sub); !ok {
+				return nil, false
+			}
+		}
+		return out, len(out) <= maxAtomsPerPattern
+	case syntax.OpConcat:
+		out := [][]byte{nil}
+		for _, sub := range re.Sub {
+			set, ok := exactStrings(sub, depth+1)
+			if !ok {
+				return nil, false
+			}
+			if out, ok = product(out, set); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	case syntax.OpAlternate:
+		var out [][]byte
+		for _, sub := range re.Sub {
+			set, ok := exactStrings(sub, depth+1)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, set...)
+		}
+		return out, len(out) <= maxAtomsPerPattern
+	}
+	return nil, false
 }
 
 // windowAtoms returns the atoms of the positions run[i:i+maxAtomLen].
@@ -493,130 +656,4 @@ func windowAtoms(run [][]byte, i, dmin, dmax int) (candidate, bool) {
 
 func sortAtoms(a [][]byte) {
 	sort.Slice(a, func(i, j int) bool { return string(a[i]) < string(a[j]) })
-}
-
-// firstBytes returns the bytes a match of re can start with; the second result is
-// whether re can match the empty string.
-func firstBytes(re *syntax.Regexp, set *[256]bool, depth int) bool {
-	if depth > 1000 {
-		for i := range set {
-			set[i] = true
-		}
-		return true
-	}
-	switch re.Op {
-	case syntax.OpLiteral:
-		if len(re.Rune) == 0 {
-			return true
-		}
-		if r := re.Rune[0]; r <= 0xFF {
-			set[r] = true
-		}
-		return false
-	case syntax.OpCharClass:
-		for i := 0; i+1 < len(re.Rune); i += 2 {
-			for c := re.Rune[i]; c <= min(re.Rune[i+1], 0xFF); c++ {
-				set[c] = true
-			}
-		}
-		return false
-	case syntax.OpAnyCharNotNL, syntax.OpAnyChar:
-		for i := range set {
-			set[i] = i != '\n' || re.Op == syntax.OpAnyChar
-		}
-		return false
-	case syntax.OpCapture, syntax.OpPlus:
-		return firstBytes(re.Sub[0], set, depth+1)
-	case syntax.OpStar, syntax.OpQuest:
-		firstBytes(re.Sub[0], set, depth+1)
-		return true
-	case syntax.OpRepeat:
-		n := firstBytes(re.Sub[0], set, depth+1)
-		return n || re.Min == 0
-	case syntax.OpConcat:
-		for _, sub := range re.Sub {
-			if !firstBytes(sub, set, depth+1) {
-				return false
-			}
-		}
-		return true
-	case syntax.OpAlternate:
-		nullable := false
-		for _, sub := range re.Sub {
-			if firstBytes(sub, set, depth+1) {
-				nullable = true
-			}
-		}
-		return nullable
-	case syntax.OpNoMatch:
-		return false
-	}
-	return true
-}
-
-// prefixLen is how many leading positions of a regex match prefixBytes describes.
-const prefixLen = 8
-
-// prefixBytes returns, for each of the first k positions of a match of prog (over runes
-// 0-255, one per byte), the bytes that can stand there, whatever the path through the
-// program. The list ends early at the first position where a match can already have
-// ended or where nothing can follow: positions from there on are unconstrained. A start
-// whose next bytes are not in these sets cannot begin a match, which spares it an
-// attempt.
-func prefixBytes(prog *syntax.Prog, k int) []*[256]bool {
-	cur, ended := closure(prog, []uint32{uint32(prog.Start)})
-	var out []*[256]bool
-	for range k {
-		if ended || len(cur) == 0 {
-			break
-		}
-		set := new([256]bool)
-		var next []uint32
-		for _, pc := range cur {
-			in := &prog.Inst[pc]
-			switch in.Op {
-			case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
-				matched := false
-				for b := range 256 {
-					if in.MatchRune(rune(b)) {
-						set[b] = true
-						matched = true
-					}
-				}
-				if matched {
-					next = append(next, in.Out)
-				}
-			}
-		}
-		out = append(out, set)
-		cur, ended = closure(prog, next)
-	}
-	return out
-}
-
-// closure returns the instructions that consume a rune reachable from pcs without
-// consuming one, and whether a match can end there.
-func closure(prog *syntax.Prog, pcs []uint32) (out []uint32, ended bool) {
-	seen := map[uint32]bool{}
-	stack := append([]uint32(nil), pcs...)
-	for len(stack) > 0 {
-		pc := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[pc] {
-			continue
-		}
-		seen[pc] = true
-		in := &prog.Inst[pc]
-		switch in.Op {
-		case syntax.InstMatch:
-			ended = true
-		case syntax.InstAlt, syntax.InstAltMatch:
-			stack = append(stack, in.Out, in.Arg)
-		case syntax.InstCapture, syntax.InstNop, syntax.InstEmptyWidth:
-			stack = append(stack, in.Out)
-		case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
-			out = append(out, pc)
-		}
-	}
-	return out, ended
 }
