@@ -14,6 +14,7 @@ type automaton struct {
 	outStart []int32
 	out      []int32
 	atomLen  []int
+	maxAtom  int // longest atom: the deepest state
 }
 
 const outFlag = 1 << 31
@@ -57,6 +58,7 @@ func buildAutomaton(atoms [][]byte) *automaton {
 		}
 		own[s] = append(own[s], int32(ai))
 		a.atomLen = append(a.atomLen, len(at))
+		a.maxAtom = max(a.maxAtom, len(at))
 	}
 	n := len(own)
 	fail := make([]int32, n)
@@ -109,21 +111,64 @@ func buildAutomaton(atoms [][]byte) *automaton {
 func (a *automaton) states() int { return len(a.outStart) - 1 }
 
 // next feeds data to the automaton from state st (a row offset, possibly flagged) and
-// calls hit for every position i whose byte ends one or more atoms, with the state
-// reached; it returns the final state. hit returns false to stop early.
-func (a *automaton) next(st uint32, data []byte, hit func(i int, st uint32) bool) uint32 {
+// calls hit for every position i whose byte ends one or more atoms, in order, with the
+// state reached; it returns the final state. hit returns false to stop early.
+//
+// Each byte's transition waits for the one before it, so one pass runs at the speed of a
+// load after a load. A long stretch is fed as two halves at once instead: the second
+// starts from the root maxAtom-1 bytes before the middle, which gives the exact state
+// from the middle on (a state is the longest suffix of the input that begins an atom),
+// and its hits are kept in pending and reported after the first half's.
+func (a *automaton) next(st uint32, data []byte, pending *[]uint64, hit func(i int, st uint32) bool) uint32 {
 	trans := a.trans
 	class := &a.class
-	for i := 0; i < len(data); i++ {
-		st = trans[st&^outFlag+class[data[i]]]
-		if st&outFlag != 0 {
-			if !hit(i, st) {
+	if len(data) < interleaveMin {
+		for i := 0; i < len(data); i++ {
+			st = trans[st&^outFlag+class[data[i]]]
+			if st&outFlag != 0 {
+				if !hit(i, st) {
+					return st
+				}
+			}
+		}
+		return st
+	}
+	mid := len(data) / 2
+	b0 := mid - max(a.maxAtom-1, 0)
+	first, second := data[:mid], data[b0:]
+	lock := second[:len(first)]
+	p := (*pending)[:0]
+	var sb uint32
+	for i := range first {
+		st = trans[st&^outFlag+class[first[i]]]
+		sb = trans[sb&^outFlag+class[lock[i]]]
+		if (st|sb)&outFlag != 0 {
+			if st&outFlag != 0 && !hit(i, st) {
+				*pending = p
 				return st
+			}
+			if sb&outFlag != 0 && b0+i >= mid {
+				p = append(p, uint64(b0+i)<<32|uint64(sb))
 			}
 		}
 	}
-	return st
+	for i := len(first); i < len(second); i++ {
+		sb = trans[sb&^outFlag+class[second[i]]]
+		if sb&outFlag != 0 {
+			p = append(p, uint64(b0+i)<<32|uint64(sb))
+		}
+	}
+	*pending = p
+	for _, h := range p {
+		if !hit(int(h>>32), uint32(h)) {
+			break
+		}
+	}
+	return sb
 }
+
+// interleaveMin is the shortest input next feeds as two halves.
+const interleaveMin = 1024
 
 // outputs returns the atoms that end in state st.
 func (a *automaton) outputs(st uint32) []int32 {

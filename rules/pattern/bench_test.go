@@ -161,9 +161,10 @@ func BenchmarkAutomaton(b *testing.B) {
 	var acHits, idxHits int
 	b.Run("automaton", func(b *testing.B) {
 		b.SetBytes(int64(len(sample)))
+		var pending []uint64
 		for b.Loop() {
 			acHits = 0
-			set.ac.next(0, sample, func(i int, st uint32) bool {
+			set.ac.next(0, sample, &pending, func(i int, st uint32) bool {
 				acHits += len(set.ac.outputs(st))
 				return true
 			})

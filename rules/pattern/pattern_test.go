@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -567,5 +568,48 @@ func TestRegexFindsEveryStart(t *testing.T) {
 	}
 	if tried < 150 {
 		t.Errorf("only %d regexes compiled", tried)
+	}
+}
+
+// TestAutomatonHalves checks the automaton's hits against a search for each atom, on
+// inputs long enough to be fed as two halves, with atoms across the middle at every
+// offset near it.
+func TestAutomatonHalves(t *testing.T) {
+	atoms := [][]byte{[]byte("abcd"), []byte("bc"), []byte("cda"), []byte("dd"), []byte("xyz!")}
+	a := buildAutomaton(atoms)
+	r := rand.New(rand.NewPCG(1, 2))
+	var pending []uint64
+	for n := interleaveMin - 2; n < interleaveMin+40; n++ {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = "abcdxyz!"[r.IntN(8)]
+		}
+		// An atom that ends in the first bytes of the second half.
+		at := atoms[r.IntN(len(atoms))]
+		copy(data[n/2+r.IntN(4)-len(at)+1:], at)
+		var want []string
+		for i := range data {
+			for ai, at := range atoms {
+				if i+1 >= len(at) && bytes.Equal(data[i+1-len(at):i+1], at) {
+					want = append(want, fmt.Sprint(i, ":", ai))
+				}
+			}
+		}
+		var got []string
+		a.next(0, data, &pending, func(i int, st uint32) bool {
+			outs := a.outputs(st)
+			ids := make([]int, len(outs))
+			for k, o := range outs {
+				ids[k] = int(o)
+			}
+			slices.Sort(ids)
+			for _, ai := range ids {
+				got = append(got, fmt.Sprint(i, ":", ai))
+			}
+			return true
+		})
+		if !slices.Equal(got, want) {
+			t.Fatalf("%d bytes: hits %v, want %v", n, got, want)
+		}
 	}
 }

@@ -14,6 +14,10 @@ const prefixSteps = 16
 // is attempted.
 const maxPrefixStates = 128
 
+// maxFew is the most bytes a match can begin with for the starts to be looked for with
+// bytes.IndexByte, one byte after the other, instead of tried one by one.
+const maxFew = 3
+
 // The two deciding states of a prefixDFA: no match can begin at the start, or one may.
 const (
 	prefixDead  = 0
@@ -30,6 +34,7 @@ const (
 // gets past prefixSteps bytes, or to a state beyond maxPrefixStates, is attempted.
 type prefixDFA struct {
 	first  [256]bool  // bytes a match can begin with: the first step, looked up alone
+	few    []byte     // the same bytes when there are at most maxFew of them, else nil
 	class  [256]uint8 // byte → class of bytes no instruction tells apart
 	nclass int
 	trans  []uint8 // state*nclass + class → next state
@@ -144,6 +149,12 @@ func newPrefixDFA(prog *syntax.Prog) *prefixDFA {
 	}
 	for b := range 256 {
 		d.first[b] = d.trans[prefixStart*d.nclass+int(d.class[b])] != prefixDead
+		if d.first[b] {
+			d.few = append(d.few, byte(b))
+		}
+	}
+	if len(d.few) > maxFew {
+		d.few = nil
 	}
 	return d
 }

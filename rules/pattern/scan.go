@@ -1,6 +1,7 @@
 package pattern
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -87,7 +88,8 @@ type scanner struct {
 	work    int64
 	budget  int64
 	stopped bool
-	buf     []byte // Scan's read buffer
+	buf     []byte   // Scan's read buffer
+	pending []uint64 // the automaton's hits in the second half of a chunk
 	// The current chunk as regexes see it: high marks its 64-byte blocks holding a
 	// byte above 0x7F; tt is a stretch of its Latin-1 transcoding, made only when a
 	// regex that can match such bytes meets them.
@@ -253,7 +255,7 @@ func (sc *scanner) feed(st uint32, data []byte, base int64, from, to int) uint32
 		return st
 	}
 	sc.cdata, sc.highOK, sc.ttOK = data, false, false
-	return sc.set.ac.next(st, data[from:to], func(i int, state uint32) bool {
+	return sc.set.ac.next(st, data[from:to], &sc.pending, func(i int, state uint32) bool {
 		sc.hits(data, base, from+i+1, state)
 		return !sc.stopped
 	})
@@ -339,19 +341,50 @@ func equalLit(d, lit []byte, nocase bool) bool {
 }
 
 // verifyRegex finds every start in [lo, hi] where the regex matches, trying an
-// anchored match at each start whose byte can begin one. A match may span at most
+// anchored match at each start whose bytes can begin one. A match may span at most
 // sb.maxLen bytes (RegexWindow for unbounded regexes).
 func (sc *scanner) verifyRegex(sb *sub, ss *subState, data []byte, base, lo, hi int64) {
 	w := int64(sb.maxLen)
 	dataEnd := base + int64(len(data))
-	for s := lo; s <= hi; s++ {
-		sc.work++
+	try := func(s int64) {
 		if sb.prefix != nil && !sb.prefix.canStart(data, int(s-base)) {
-			continue
+			return
 		}
 		if n := sc.regexAt(sb, int(s-base), int(min(s+w, dataEnd)-base)); n >= 0 {
 			sc.record(ss, data, base, s, n)
 		}
+	}
+	if sb.prefix == nil || sb.prefix.few == nil {
+		for s := lo; s <= hi; s++ {
+			sc.work++
+			try(s)
+		}
+		return
+	}
+	// A regex that begins with one of a few bytes: the window (thousands of bytes before
+	// an atom when a gap of any length leads to it) is searched for them.
+	few := sb.prefix.few
+	var at [maxFew]int64 // the next offset of each byte at or after s, or hi+1
+	for k := range few {
+		at[k] = lo - 1
+	}
+	for s := lo; s <= hi; {
+		next := hi + 1
+		for k, b := range few {
+			if at[k] < s {
+				at[k] = hi + 1
+				if j := bytes.IndexByte(data[s-base:hi+1-base], b); j >= 0 {
+					at[k] = s + int64(j)
+				}
+			}
+			next = min(next, at[k])
+		}
+		if next > hi {
+			break
+		}
+		sc.work++
+		try(next)
+		s = next + 1
 	}
 }
 
