@@ -61,3 +61,36 @@ func TestAdd(t *testing.T) {
 		t.Fatalf("%d bytes, entropy %v", a.Len(), a.Entropy())
 	}
 }
+
+// TestWriteCountsEveryByte compares the counts of writes of every length around the
+// eight-byte steps and the short-write cut with a byte-by-byte count.
+func TestWriteCountsEveryByte(t *testing.T) {
+	data := make([]byte, 5000)
+	for i := range data {
+		data[i] = byte(i * i >> 3)
+	}
+	for _, n := range []int{0, 1, 7, 8, 511, 512, 513, 519, 520, 4096, 4999, 5000} {
+		var c Counter
+		c.Write(data[:n])
+		c.Write(data[n:])
+		var want [256]uint64
+		for _, b := range data {
+			want[b]++
+		}
+		if c.counts != want || c.n != uint64(len(data)) {
+			t.Fatalf("split at %d: counts differ from a byte-by-byte count", n)
+		}
+	}
+}
+
+func BenchmarkWrite(b *testing.B) {
+	data := make([]byte, 1<<20)
+	for i := range data[:len(data)/2] {
+		data[i] = byte(i * 7 >> 5) // a half of code-like bytes, a half of zeros
+	}
+	b.SetBytes(int64(len(data)))
+	var c Counter
+	for b.Loop() {
+		c.Write(data)
+	}
+}
