@@ -282,7 +282,7 @@ func compileRule(env *cel.Env, r *Rule) (*compiled, Errors) {
 	if !checked.OutputType().IsExactType(cel.BoolType) {
 		return nil, Errors{{File: r.File, Pos: r.Condition.Pos, Msg: fmt.Sprintf("condition: is a %s; it must be true or false", checked.OutputType())}}
 	}
-	c.prg, err = renv.Program(checked, cel.CostLimit(costLimit), cel.InterruptCheckFrequency(100))
+	c.prg, err = renv.Program(checked, cel.CostLimit(costLimit), cel.EvalOptions(cel.OptOptimize), cel.InterruptCheckFrequency(100))
 	if err != nil {
 		return nil, Errors{{File: r.File, Pos: r.Condition.Pos, Msg: "condition: " + err.Error()}}
 	}
