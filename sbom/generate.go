@@ -236,6 +236,9 @@ func catalog(ctx context.Context, inv *inventory.Inventory, layers map[int]strin
 	}
 	out := sboms[0]
 	for _, s := range sboms[1:] {
+		if s == nil {
+			continue // a filesystem known to yield nothing (catalogRoots)
+		}
 		out.Artifacts.Packages.Add(s.Artifacts.Packages.Sorted()...)
 		out.Relationships = append(out.Relationships, s.Relationships...)
 		if out.Artifacts.LinuxDistribution == nil {
@@ -249,17 +252,33 @@ func catalog(ctx context.Context, inv *inventory.Inventory, layers map[int]strin
 // the inside of a small archive (a compressed manual page, a changelog), where syft's
 // fixed cost per filesystem (choosing and building its catalogers) outweighs the
 // cataloging and would otherwise leave cores idle. The SBOMs come back in the order of
-// roots.
+// roots; a filesystem of a single file that answers nothing to the questions asked of the
+// first such filesystem, which found nothing, gets none (replay.go).
 func catalogRoots(ctx context.Context, desc source.Description, roots []*fsys, cfg *syft.CreateSBOMConfig, parallelism int) ([]*syftsbom.SBOM, error) {
 	if parallelism <= 0 {
 		parallelism = runtime.GOMAXPROCS(0)
 	}
 	out := make([]*syftsbom.SBOM, len(roots))
 	errs := make([]error, len(roots))
+	first := slices.IndexFunc(roots, (*fsys).oneFileAtTop)
+	var asked []question
+	if first >= 0 {
+		rec := &recorder{fsys: roots[first]}
+		out[first], errs[first] = syft.CreateSBOM(ctx, &delivery{desc: desc, res: rec}, cfg)
+		if errs[first] == nil && !rec.found && addsNothing(out[first]) {
+			asked = rec.questions
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelism)
 	for i := range roots {
+		if i == first {
+			continue
+		}
 		g.Go(func() error {
+			if asked != nil && roots[i].oneFileAtTop() && answersNothing(roots[i], asked) {
+				return nil
+			}
 			out[i], errs[i] = syft.CreateSBOM(gctx, &delivery{desc: desc, res: roots[i]}, cfg)
 			return errs[i]
 		})
@@ -286,10 +305,16 @@ func catalogRoots(ctx context.Context, desc source.Description, roots []*fsys, c
 	return out, nil
 }
 
+// addsNothing reports an SBOM that adds nothing when merged: no package, no relationship, no
+// distribution.
+func addsNothing(s *syftsbom.SBOM) bool {
+	return s != nil && s.Artifacts.Packages.PackageCount() == 0 && len(s.Relationships) == 0 && s.Artifacts.LinuxDistribution == nil
+}
+
 // delivery is the source.Source syft catalogs: one filesystem of the delivery.
 type delivery struct {
 	desc source.Description
-	res  *fsys
+	res  file.Resolver
 }
 
 func (d *delivery) ID() artifact.ID                                  { return artifact.ID(d.desc.ID) }

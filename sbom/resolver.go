@@ -48,6 +48,8 @@ type fsys struct {
 	// small archive come to (2,900 such filesystems in a Debian image, a hundred
 	// catalogers each), and is answered without the file tree's search.
 	names map[string]struct{}
+	files int  // entries added: regular files, links and directories
+	top   bool // the only entry added is directly under the root
 }
 
 var _ file.Resolver = (*fsys)(nil)
@@ -108,8 +110,14 @@ func (r *fsys) add(local string, a *result.Artifact, s inventory.Stored) error {
 	}
 	r.kensa[ref.ID()] = a.Path
 	r.names[path.Base(local)] = struct{}{}
+	r.files++
+	r.top = r.files == 1 && path.Dir(local) == "/"
 	return nil
 }
+
+// oneFileAtTop reports a filesystem of one entry, directly under the root: the inside of
+// a compressed file.
+func (r *fsys) oneFileAtTop() bool { return r.files == 1 && r.top }
 
 // maxNameScan is the number of names up to which a glob's last element is tried against
 // each of them (mayMatch); a larger filesystem is searched directly.
