@@ -40,6 +40,29 @@ type entry struct {
 
 var bufPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
+// drainPool holds the buffers drain reads with.
+var drainPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// drain reads r to its end and returns how many bytes it read. It reads 256 KiB at a
+// time, so that the writers a stream tees to (digests, the kept copy, spools) are written
+// in pieces of that size: io.Copy to io.Discard reads 8 KiB at a time, and each piece
+// costs every writer of every archive level a call (a system call for the kept copy).
+func drain(r io.Reader) (int64, error) {
+	bp := drainPool.Get().(*[]byte)
+	defer drainPool.Put(bp)
+	var n int64
+	for {
+		m, err := r.Read(*bp)
+		n += int64(m)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
 // content reads one file's bytes once: it hashes them, sniffs the format and, for an
 // archive, walks what is inside while the bytes stream past.
 func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
@@ -98,7 +121,7 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 	}
 	// Drain what the archive reader left: trailing bytes are part of the file and its
 	// digest, and a truncated file must fail here rather than pass as shorter.
-	rest, err := io.Copy(io.Discard, body)
+	rest, err := drain(body)
 	if err != nil {
 		w.fail(n.Path, "", err)
 		return
@@ -232,7 +255,7 @@ func (w *walker) decompress(ctx context.Context, ac archiveCtx, n *node, f sniff
 		w.walkArchive(ctx, ac, n, archive.NewTar(br, w.lim), fsRoot)
 		// The stream must end cleanly: this verifies its checksum and catches data
 		// hidden after the end of the tar.
-		extra, err := io.Copy(io.Discard, br)
+		extra, err := drain(br)
 		if err != nil {
 			w.fail(n.Path, "", err)
 		} else if extra > 0 {
@@ -329,7 +352,7 @@ func baseName(p string) string {
 func (w *walker) randomAccess(r io.Reader, disk *os.File, declared int64) (io.ReaderAt, int64, func(), error) {
 	if disk != nil {
 		// Read the file through r first so that the digest and the parse see one copy.
-		n, err := io.Copy(io.Discard, r)
+		n, err := drain(r)
 		if err != nil {
 			return nil, 0, nil, err
 		}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -20,7 +21,7 @@ func writeFile(name string, write func(io.Writer) error) error {
 		if err != nil {
 			return err
 		}
-		if err := write(f); err != nil {
+		if err := buffered(f, write); err != nil {
 			f.Close()
 			return err
 		}
@@ -31,7 +32,7 @@ func writeFile(name string, write func(io.Writer) error) error {
 		return err
 	}
 	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
+	if err := buffered(f, write); err != nil {
 		f.Close()
 		return err
 	}
@@ -43,4 +44,15 @@ func writeFile(name string, write func(io.Writer) error) error {
 		return err
 	}
 	return os.Rename(f.Name(), name)
+}
+
+// buffered runs write on a buffer in front of f and flushes it: reports are written in
+// small pieces (an HTML template writes each text and value on its own), one system call
+// each without it.
+func buffered(f *os.File, write func(io.Writer) error) error {
+	bw := bufio.NewWriterSize(f, 256<<10)
+	if err := write(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
