@@ -41,16 +41,23 @@ func readFrame(rd *bufio.Reader) ([]byte, error) {
 
 // writeFrame writes b as one frame, and flushes.
 func writeFrame(w *bufio.Writer, b []byte) error {
+	if err := bufferFrame(w, b); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// bufferFrame writes b as one frame into w's buffer, which goes out when it fills or is
+// flushed.
+func bufferFrame(w *bufio.Writer, b []byte) error {
 	if len(b) > maxReply {
 		return errFrameTooLarge(len(b))
 	}
 	if _, err := w.Write(binary.BigEndian.AppendUint32(nil, uint32(len(b)))); err != nil {
 		return err
 	}
-	if _, err := w.Write(b); err != nil {
-		return err
-	}
-	return w.Flush()
+	_, err := w.Write(b)
+	return err
 }
 
 // sendJSON writes v as one frame of JSON.

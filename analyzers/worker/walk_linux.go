@@ -870,10 +870,28 @@ func serveWalk() int {
 		b := encodeFactsFrame(f)
 		mu.Lock()
 		defer mu.Unlock()
-		if err := writeFrame(out, b); err != nil && factsErr == nil {
+		if err := bufferFrame(out, b); err != nil && factsErr == nil {
 			factsErr = fmt.Errorf("sending the facts of a file: %w", err)
 		}
 	}
+	// Facts frames go out when the buffer fills, and at least every factsFlush: one
+	// write per file cost a system call here and a wake-up in kensa for each of tens of
+	// thousands of files.
+	stopFlush := make(chan struct{})
+	go func() {
+		t := time.NewTicker(factsFlush)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopFlush:
+				return
+			case <-t.C:
+				mu.Lock()
+				out.Flush() // an error stays in out: the next frame reports it
+				mu.Unlock()
+			}
+		}
+	}()
 	var catalog func(context.Context, *inventory.Inventory) ([]byte, error)
 	if req.Catalog {
 		c := registeredCataloger()
@@ -884,6 +902,12 @@ func serveWalk() int {
 		catalog = c(context.Background()) // builds what it needs while the walk runs
 	}
 	inv, err := inventory.Take(context.Background(), req.Inputs, opts)
+	close(stopFlush)
+	mu.Lock()
+	if ferr := out.Flush(); ferr != nil && factsErr == nil {
+		factsErr = fmt.Errorf("sending the facts of a file: %w", ferr)
+	}
+	mu.Unlock()
 	if err == nil && factsErr != nil {
 		inv.Close()
 		err = factsErr
@@ -941,6 +965,9 @@ func serveWalk() int {
 	}
 	return 0
 }
+
+// factsFlush is the longest a file's facts wait in the walk worker's buffer.
+const factsFlush = 25 * time.Millisecond
 
 // progressWriter hands each progress line the walk writes to send.
 type progressWriter func(line string)

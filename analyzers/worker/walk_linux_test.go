@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -358,4 +359,42 @@ func FuzzFactsFrame(f *testing.F) {
 			}
 		}
 	})
+}
+
+// countingWriter counts the writes that reach it.
+type countingWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.writes++
+	return c.Buffer.Write(p)
+}
+
+// TestFactsFramesGoOutTogether: the walk worker buffers files' facts frames and sends
+// them in one write when flushed (or when the buffer fills), and they read back one by
+// one.
+func TestFactsFramesGoOutTogether(t *testing.T) {
+	cw := &countingWriter{}
+	out := bufio.NewWriterSize(cw, 64<<10)
+	for i := range 100 {
+		if err := bufferFrame(out, encodeFactsFrame(&walkFacts{ID: int64(i), Facts: map[string]json.RawMessage{"size": json.RawMessage(`{"n":1}`)}})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cw.writes != 0 {
+		t.Fatalf("%d writes before the flush", cw.writes)
+	}
+	if err := out.Flush(); err != nil || cw.writes != 1 {
+		t.Fatalf("flush: %d writes, %v", cw.writes, err)
+	}
+	rd := bufio.NewReader(&cw.Buffer)
+	for i := range 100 {
+		var rep walkReply
+		err := readWalkFrame(rd, &rep)
+		if f := rep.Facts; err != nil || f == nil || f.ID != int64(i) || string(f.Facts["size"]) != `{"n":1}` {
+			t.Fatalf("frame %d: %+v, %v", i, f, err)
+		}
+	}
 }
