@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"kensa.dev/kensa/analyzers/inventory"
 	"kensa.dev/kensa/analyzers/registry"
@@ -276,12 +278,20 @@ func inspectAll(ctx context.Context, target string, opts inventory.Options, eng 
 }
 
 // keepProfiles draws each executable's and script's profile from its facts, before the
-// facts are dropped.
+// facts are dropped, on every core (each profile is drawn from its artifact alone).
 func keepProfiles(inv *inventory.Inventory) {
-	for i := range inv.Artifacts {
-		a := &inv.Artifacts[i]
-		if diff.Profiled(*a) {
-			a.Profile = diff.ProfileOf(*a)
-		}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	const batch = 64
+	for lo := 0; lo < len(inv.Artifacts); lo += batch {
+		g.Go(func() error {
+			for i := lo; i < min(lo+batch, len(inv.Artifacts)); i++ {
+				if a := &inv.Artifacts[i]; diff.Profiled(*a) {
+					a.Profile = diff.ProfileOf(*a)
+				}
+			}
+			return nil
+		})
 	}
+	g.Wait()
 }
