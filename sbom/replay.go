@@ -3,6 +3,7 @@ package sbom
 import (
 	"context"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/anchore/syft/syft/file"
@@ -30,14 +31,23 @@ type recorder struct {
 	*fsys
 	mu        sync.Mutex
 	questions []question
+	asked     map[string]bool // the questions recorded, each once: several catalogers ask alike
 	found     bool
 }
 
 func (r *recorder) note(kind string, args []string, found bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.questions = append(r.questions, question{kind, append([]string(nil), args...)})
 	r.found = r.found || found
+	key := kind + "\x00" + strings.Join(args, "\x00")
+	if r.asked[key] {
+		return
+	}
+	if r.asked == nil {
+		r.asked = map[string]bool{}
+	}
+	r.asked[key] = true
+	r.questions = append(r.questions, question{kind, append([]string(nil), args...)})
 }
 
 func (r *recorder) FileContentsByLocation(loc file.Location) (io.ReadCloser, error) {

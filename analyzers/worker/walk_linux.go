@@ -874,6 +874,15 @@ func serveWalk() int {
 			factsErr = fmt.Errorf("sending the facts of a file: %w", err)
 		}
 	}
+	var catalog func(context.Context, *inventory.Inventory) ([]byte, error)
+	if req.Catalog {
+		c := registeredCataloger()
+		if c == nil {
+			fmt.Fprintln(os.Stderr, "kensa: walk worker: no cataloger is registered")
+			return 2
+		}
+		catalog = c(context.Background()) // builds what it needs while the walk runs
+	}
 	// Facts frames go out when the buffer fills, and at least every factsFlush: one
 	// write per file cost a system call here and a wake-up in kensa for each of tens of
 	// thousands of files.
@@ -892,15 +901,6 @@ func serveWalk() int {
 			}
 		}
 	}()
-	var catalog func(context.Context, *inventory.Inventory) ([]byte, error)
-	if req.Catalog {
-		c := registeredCataloger()
-		if c == nil {
-			fmt.Fprintln(os.Stderr, "kensa: walk worker: no cataloger is registered")
-			return 2
-		}
-		catalog = c(context.Background()) // builds what it needs while the walk runs
-	}
 	inv, err := inventory.Take(context.Background(), req.Inputs, opts)
 	close(stopFlush)
 	mu.Lock()

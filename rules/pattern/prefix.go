@@ -63,10 +63,7 @@ func newPrefixDFA(prog *syntax.Prog) *prefixDFA {
 		}
 		c, ok := classOf[string(sig)]
 		if !ok {
-			if len(classOf) == 256 {
-				return nil // cannot happen: at most 256 distinct bytes
-			}
-			c = uint8(len(classOf))
+			c = uint8(len(classOf)) // at most 256 classes: one byte makes at most one
 			classOf[string(sig)] = c
 		}
 		d.class[b] = c

@@ -567,11 +567,7 @@ func exactStrings(re *syntax.Regexp, depth int) ([][]byte, bool) {
 		if !ok {
 			return nil, false
 		}
-		out := make([][]byte, len(set))
-		for i, c := range set {
-			out[i] = []byte{c}
-		}
-		return out, true
+		return singles(set), true
 	case syntax.OpCapture:
 		return exactStrings(re.Sub[0], depth+1)
 	case syntax.OpQuest:
@@ -630,18 +626,10 @@ func windowAtoms(run [][]byte, i, dmin, dmax int) (candidate, bool) {
 	n := min(maxAtomLen, len(run)-i)
 	atoms := [][]byte{nil}
 	for k := 0; k < n; k++ {
-		set := run[i+k]
-		if len(atoms)*len(set) > maxAtomsPerPattern {
+		next, ok := product(atoms, singles(run[i+k]))
+		if !ok {
 			n = k
 			break
-		}
-		next := make([][]byte, 0, len(atoms)*len(set))
-		for _, a := range atoms {
-			for _, b := range set {
-				na := make([]byte, len(a), len(a)+1)
-				copy(na, a)
-				next = append(next, append(na, b))
-			}
 		}
 		atoms = next
 	}
@@ -652,6 +640,15 @@ func windowAtoms(run [][]byte, i, dmin, dmax int) (candidate, bool) {
 	c := candidate{atoms: atoms, l: n, dmin: dmin, dmax: dmax}
 	c.score()
 	return c, true
+}
+
+// singles returns each byte of set as a string of its own.
+func singles(set []byte) [][]byte {
+	out := make([][]byte, len(set))
+	for i := range set {
+		out[i] = set[i : i+1 : i+1]
+	}
+	return out
 }
 
 func sortAtoms(a [][]byte) {
