@@ -230,9 +230,7 @@ func readDockerArchive(ctx context.Context, c io.Closer, ix *tarIndex, p, select
 		}
 		mems[i] = mem
 	}
-	// The archive records no layer digest, so hash the files, as the manifest needs them;
-	// Layer.Open verifies them again, which also catches a file changed in between.
-	sums := hashMembers(ctx, ix, mems)
+	sums := layerSums(ctx, ix, mems, l.cfg.RootFS.DiffIDs)
 	for i, lp := range e.Layers {
 		mem, sum := mems[i], sums[i]
 		if sum.err != nil {
@@ -274,20 +272,65 @@ type memberSum struct {
 	err    error
 }
 
-// hashMembers hashes the layer files, several at once (each is read and hashed in full,
-// the largest part of opening an archive of uncompressed layers); a file that several
-// layers name (docker save links identical layers) is hashed once. The sums come back
-// in the order of mems.
-func hashMembers(ctx context.Context, ix *tarIndex, mems []*member) []memberSum {
+// layerSums gives the digest of each layer file, as the manifest needs them: the archive
+// records none. An uncompressed file, as docker save writes them, is its own diff ID, so
+// the config's diff ID stands for its digest and nothing is read here but its first
+// bytes; Layer.Open hashes the file as it is read and fails unless it matches, so a file
+// that is not what the config says is found by whatever reads it (every walk reads every
+// layer). A compressed file is hashed here, several at once. When two different files
+// would stand for the same diff ID, only one of them would ever be read: then every file
+// is hashed. A file that several layers name (docker save links identical layers) is
+// read once. The sums come back in the order of mems.
+func layerSums(ctx context.Context, ix *tarIndex, mems []*member, diffIDs []v1.Hash) []memberSum {
 	sums := make([]memberSum, len(mems))
 	first := map[*member]int{}
-	var todo []int
+	var distinct []int
 	for i, m := range mems {
 		if _, ok := first[m]; !ok {
 			first[m] = i
-			todo = append(todo, i)
+			distinct = append(distinct, i)
 		}
 	}
+	claimed := map[v1.Hash]*member{}
+	var todo []int
+	for _, i := range distinct {
+		head, err := readHead(ix.open(mems[i]))
+		if err != nil {
+			sums[i].err = err
+			continue
+		}
+		if archive.DetectCompression(head) != archive.NoCompression {
+			todo = append(todo, i)
+			continue
+		}
+		if other, ok := claimed[diffIDs[i]]; ok && other != mems[i] {
+			todo = distinct
+			break
+		}
+		claimed[diffIDs[i]] = mems[i]
+		sums[i] = memberSum{digest: diffIDs[i], head: head}
+	}
+	hashMembers(ctx, ix, mems, todo, sums)
+	for i, m := range mems {
+		sums[i] = sums[first[m]]
+	}
+	return sums
+}
+
+// readHead returns the first bytes of a layer file, enough to recognise its compression.
+func readHead(r io.Reader) ([]byte, error) {
+	head := make([]byte, 512)
+	n, err := io.ReadFull(r, head)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return head[:n], err
+}
+
+// hashMembers hashes the layer files mems[i] for i in todo into sums[i], several at once
+// (each is read and hashed in full, the largest part of opening an archive of compressed
+// layers).
+func hashMembers(ctx context.Context, ix *tarIndex, mems []*member, todo []int, sums []memberSum) {
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, i := range todo {
@@ -303,10 +346,6 @@ func hashMembers(ctx context.Context, ix *tarIndex, mems []*member) []memberSum 
 		})
 	}
 	g.Wait()
-	for i, m := range mems {
-		sums[i] = sums[first[m]]
-	}
-	return sums
 }
 
 // hashMember hashes a layer file and returns its first bytes.

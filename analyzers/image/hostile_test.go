@@ -849,3 +849,60 @@ func TestDockerArchiveLayersHashedInOrderAndVerifiedOnRead(t *testing.T) {
 		}
 	}
 }
+
+// An uncompressed layer file of a docker-archive is not hashed when the archive is opened:
+// the config's diff ID stands for its digest. A file that is not what the config says
+// must then fail when read; two different files that would stand for the same diff ID
+// must both be hashed (or one would never be read); a gzip layer file must be hashed.
+func TestDockerArchiveDiffIDStandsForTheDigestUntilRead(t *testing.T) {
+	good := makeTar(t, fileEntry("bin/app", "binary"))
+	evil := makeTar(t, fileEntry("bin/app", "backdoor"))
+	config := func(diffIDs ...v1.Hash) tarEntry {
+		var ids []string
+		for _, d := range diffIDs {
+			ids = append(ids, d.String())
+		}
+		return fileEntry("config.json", string(mustJSON(t, map[string]any{"architecture": "amd64", "os": "linux", "rootfs": map[string]any{"type": "layers", "diff_ids": ids}})))
+	}
+	open := func(t *testing.T, layers []string, members ...tarEntry) *Image {
+		t.Helper()
+		p := dockerTar(t, []any{map[string]any{"Config": "config.json", "Layers": layers}}, members...)
+		im, err := Open(context.Background(), DockerArchive, p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { im.Close() })
+		return im
+	}
+
+	t.Run("changed file fails on read", func(t *testing.T) {
+		im := open(t, []string{"l1/layer.tar"}, config(sha(good)), fileEntry("l1/layer.tar", string(evil)))
+		if im.Layers[0].Digest != sha(good).String() {
+			t.Errorf("digest %s, want the diff ID %s", im.Layers[0].Digest, sha(good))
+		}
+		_, err := readLayer(im.Layers[0], nil)
+		wantCode(t, err, CodeDigest)
+	})
+	t.Run("two files, one diff ID", func(t *testing.T) {
+		im := open(t, []string{"l1/layer.tar", "l2/layer.tar"}, config(sha(good), sha(good)),
+			fileEntry("l1/layer.tar", string(good)), fileEntry("l2/layer.tar", string(evil)))
+		if im.Layers[0].Digest != sha(good).String() || im.Layers[1].Digest != sha(evil).String() {
+			t.Errorf("digests %s %s, want each file's own: %s %s", im.Layers[0].Digest, im.Layers[1].Digest, sha(good), sha(evil))
+		}
+		if _, err := readLayer(im.Layers[0], nil); err != nil {
+			t.Errorf("layer 0: %v", err)
+		}
+		_, err := readLayer(im.Layers[1], nil)
+		wantCode(t, err, CodeDiffID)
+	})
+	t.Run("gzip file hashed", func(t *testing.T) {
+		z := gz(t, good)
+		im := open(t, []string{"l1/layer.tar.gz"}, config(sha(good)), fileEntry("l1/layer.tar.gz", string(z)))
+		if l := im.Layers[0]; l.Digest != sha(z).String() || l.DiffID != sha(good).String() || l.MediaType != string(types.DockerLayer) {
+			t.Errorf("digest %s diff ID %s media type %s", l.Digest, l.DiffID, l.MediaType)
+		}
+		if b, err := readLayer(im.Layers[0], nil); err != nil || !bytes.Equal(b, good) {
+			t.Errorf("read: %v", err)
+		}
+	})
+}
