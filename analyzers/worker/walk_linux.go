@@ -802,6 +802,12 @@ func serveWalk() int {
 		fmt.Fprintln(os.Stderr, "kensa: walk worker: bad request:", err)
 		return 2
 	}
+	// This process may write only in its scratch directory: a library that makes its own
+	// temporary files (syft's Java cataloger unpacks archives) makes them there.
+	if err := os.Setenv("TMPDIR", req.Scratch); err != nil {
+		fmt.Fprintln(os.Stderr, "kensa: walk worker:", err)
+		return 2
+	}
 	out := bufio.NewWriterSize(respFile, 64<<10)
 	var mu sync.Mutex
 	send := func(rep walkReply) error {

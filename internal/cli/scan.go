@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -55,6 +57,17 @@ func (f *inspectFlags) options(stderr io.Writer) (inventory.Options, error) {
 	}
 	if f.jobs < 0 {
 		return opts, usagef("--jobs must not be negative")
+	}
+	if f.scratch != "" {
+		// Libraries that make temporary files of their own (syft's Java cataloger, when
+		// it runs in this process) make them in the scratch space too.
+		dir, err := filepath.Abs(f.scratch)
+		if err != nil {
+			return opts, usagef("--scratch: %v", err)
+		}
+		if err := os.Setenv("TMPDIR", dir); err != nil {
+			return opts, err
+		}
 	}
 	if !f.quiet && isTerminal(stderr) {
 		opts.Progress = stderr
