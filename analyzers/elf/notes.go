@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // GNU note and property numbers (glibc elf.h).
@@ -155,18 +156,29 @@ var needles = []needle{
 // requireAll names the packers whose needles must all be found before any is reported.
 var requireAll = map[string]bool{"ezuri": true, "kiteshield": true}
 
+// longestNeedle is the length of the longest needle.
+var longestNeedle = func() int {
+	n := 0
+	for _, nd := range needles {
+		n = max(n, len(nd.b))
+	}
+	return n
+}()
+
+// packerBuffers hold the chunks packers reads: 256 KiB, and the end of the chunk before.
+var packerBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10+longestNeedle); return &b }}
+
 // packers scans the file once for the packer needles.
 func (s *state) packers() {
 	found := make([]int64, len(needles))
 	for i := range found {
 		found[i] = -1
 	}
-	longest := 0
-	for _, n := range needles {
-		longest = max(longest, len(n.b))
-	}
-	const chunk = 256 << 10
-	buf := make([]byte, chunk+longest)
+	longest := longestNeedle
+	bp := packerBuffers.Get().(*[]byte)
+	defer packerBuffers.Put(bp)
+	buf := *bp
+	chunk := int64(len(buf) - longest)
 	carry := 0
 	for base := int64(0); base < s.size; {
 		if s.ctx.Err() != nil {

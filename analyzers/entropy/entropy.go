@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"io"
 	"math"
+	"sync"
 )
 
 // Counter accumulates byte counts; it is an io.Writer so that it can sit in a stream.
@@ -97,12 +98,33 @@ func Of(b []byte) float64 {
 	return c.Entropy()
 }
 
+// sectionBuffers are the chunks Section reads into: an ELF file has dozens of sections,
+// and a buffer made for each would be most of what measuring them allocates.
+var sectionBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
 // Section is the entropy of the n bytes of r at off, read in bounded chunks. It stops
 // early, with what it counted, at the end of r.
 func Section(r io.ReaderAt, off, n int64) (float64, error) {
 	var c Counter
-	_, err := io.Copy(&c, io.NewSectionReader(r, off, n))
-	return c.Entropy(), err
+	bp := sectionBuffers.Get().(*[]byte)
+	defer sectionBuffers.Put(bp)
+	buf := *bp
+	for n > 0 {
+		k, err := r.ReadAt(buf[:min(int64(len(buf)), n)], off)
+		c.Write(buf[:k])
+		off += int64(k)
+		n -= int64(k)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return c.Entropy(), err
+		}
+		if k == 0 {
+			return c.Entropy(), io.ErrNoProgress
+		}
+	}
+	return c.Entropy(), nil
 }
 
 // Region is the entropy of one stretch of a file.

@@ -94,3 +94,27 @@ func BenchmarkWrite(b *testing.B) {
 		c.Write(data)
 	}
 }
+
+// Section reads in chunks: a section longer than a chunk, at an offset, and one that runs
+// past the end of the reader must count exactly their bytes.
+func TestSectionCountsExactlyItsBytes(t *testing.T) {
+	b := make([]byte, 700<<10)
+	for i := range b {
+		b[i] = byte(i * i >> 7)
+	}
+	r := bytes.NewReader(b)
+	for _, c := range []struct{ off, n, end int64 }{
+		{0, int64(len(b)), int64(len(b))},
+		{12345, 600 << 10, 12345 + 600<<10},
+		{300 << 10, 1 << 30, int64(len(b))},
+		{int64(len(b)), 10, int64(len(b))},
+	} {
+		got, err := Section(r, c.off, c.n)
+		if err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		if want := Of(b[c.off:c.end]); got != want {
+			t.Errorf("%+v: entropy %v, want %v", c, got, want)
+		}
+	}
+}
