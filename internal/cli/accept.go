@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -170,15 +169,6 @@ or a FAIL that rests only on what could not be inspected).`,
 			if manifest != nil {
 				findings = append(findings, manifestFindings(inv, manifest, pol.Declarations.Manifest)...)
 			}
-			components := s.ResultComponents(inv)
-			extras := render.ReportExtras{Lang: lang, Components: map[string]int{}, Executables: len(s.Executables),
-				Unaccounted: s.UnaccountedCount()}
-			for _, c := range s.Components() {
-				extras.Components[c.Type]++
-			}
-			// Nothing reads the SBOM from here on but its encoders: they write it while the
-			// delivery is verified and judged.
-			sboms := encodeSBOMs(s)
 			// Verification first: its results are the trust facts the rules read.
 			checks := v.run(cmd.Context(), inv, opts)
 			checks = append(checks, v.image(cmd.Context(), inv, opts)...)
@@ -190,7 +180,7 @@ or a FAIL that rests only on what could not be inspected).`,
 			res := newResult(inv, opts)
 			res.Checks = checks
 			res.Policy = &result.PolicyRef{File: pol.File, Digest: pol.Digest, FailOn: pol.Rules.FailOn}
-			res.Components = components
+			res.Components = s.ResultComponents(inv)
 			var changes *diff.Report
 			if baseline != nil {
 				now := *res
@@ -204,8 +194,12 @@ or a FAIL that rests only on what could not be inspected).`,
 			}
 			decide(res, findings, inv, pol, threshold, vendor != nil, time.Now())
 
-			extras.Generated = time.Now()
-			files, err := writeEvidence(outDir, res, sboms, append(ruleInfos(eng), sbomRuleInfos()...), threshold, extras)
+			extras := render.ReportExtras{Lang: lang, Components: map[string]int{}, Executables: len(s.Executables),
+				Unaccounted: s.UnaccountedCount(), Generated: time.Now()}
+			for _, c := range s.Components() {
+				extras.Components[c.Type]++
+			}
+			files, err := writeEvidence(outDir, res, s, append(ruleInfos(eng), sbomRuleInfos()...), threshold, extras)
 			if err != nil {
 				return &exitError{code: ExitUndecided, err: err}
 			}
@@ -477,65 +471,45 @@ func decide(res *result.Result, findings []result.Finding, inv *inventory.Invent
 }
 
 // writeEvidence writes the evidence files and returns their paths.
-// encodedSBOMs are the SBOM files of the evidence, encoded in the background.
-type encodedSBOMs struct {
-	done      chan struct{}
-	cdx, spdx bytes.Buffer
-	cdxErr    error
-	spdxErr   error
-}
-
-// encodeSBOMs starts encoding s as CycloneDX and SPDX, one after the other (both encoders
-// read the same SBOM model); nothing may change s until wait returns.
-func encodeSBOMs(s *sbom.SBOM) *encodedSBOMs {
-	e := &encodedSBOMs{done: make(chan struct{})}
-	go func() {
-		defer close(e.done)
-		e.cdxErr = sbom.Encode(&e.cdx, s, sbom.CycloneDXJSON)
-		e.spdxErr = sbom.Encode(&e.spdx, s, sbom.SPDXJSON)
-	}()
-	return e
-}
-
-// writer returns a write function for one of the encoded SBOMs, which waits for it.
-func (e *encodedSBOMs) writer(b *bytes.Buffer, err *error) func(io.Writer) error {
-	return func(w io.Writer) error {
-		<-e.done
-		if *err != nil {
-			return *err
-		}
-		_, werr := w.Write(b.Bytes())
-		return werr
-	}
-}
-
-func writeEvidence(dir string, res *result.Result, sboms *encodedSBOMs, rules []render.RuleInfo, threshold result.Severity, extras render.ReportExtras) ([]string, error) {
+func writeEvidence(dir string, res *result.Result, s *sbom.SBOM, rules []render.RuleInfo, threshold result.Severity, extras render.ReportExtras) ([]string, error) {
 	outputs := []struct {
 		name  string
 		write func(io.Writer) error
+		sbom  bool // written one after the other, as both encoders read the same SBOM model
 	}{
-		{"result.json", func(w io.Writer) error { return render.JSON(w, res) }},
-		{"report.html", func(w io.Writer) error { return render.HTML(w, res, extras) }},
-		{"report.md", func(w io.Writer) error { return render.Markdown(w, res, rules) }},
-		{"result.sarif", func(w io.Writer) error { return render.SARIF(w, res, rules) }},
-		{"junit.xml", func(w io.Writer) error { return render.JUnit(w, res, threshold) }},
-		{"sbom.cdx.json", sboms.writer(&sboms.cdx, &sboms.cdxErr)},
-		{"sbom.spdx.json", sboms.writer(&sboms.spdx, &sboms.spdxErr)},
+		{"result.json", func(w io.Writer) error { return render.JSON(w, res) }, false},
+		{"report.html", func(w io.Writer) error { return render.HTML(w, res, extras) }, false},
+		{"report.md", func(w io.Writer) error { return render.Markdown(w, res, rules) }, false},
+		{"result.sarif", func(w io.Writer) error { return render.SARIF(w, res, rules) }, false},
+		{"junit.xml", func(w io.Writer) error { return render.JUnit(w, res, threshold) }, false},
+		{"sbom.cdx.json", func(w io.Writer) error { return sbom.Encode(w, s, sbom.CycloneDXJSON) }, true},
+		{"sbom.spdx.json", func(w io.Writer) error { return sbom.Encode(w, s, sbom.SPDXJSON) }, true},
 	}
-	// The files are written several at once.
+	// The files are written several at once, but for the SBOMs.
 	files := make([]string, len(outputs))
 	errs := make([]error, len(outputs))
+	write := func(i int) {
+		files[i] = filepath.Join(dir, outputs[i].name)
+		if err := writeFile(files[i], outputs[i].write); err != nil {
+			errs[i] = fmt.Errorf("writing %s: %w", files[i], err)
+		}
+	}
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
+	var sboms []int
 	for i, o := range outputs {
-		g.Go(func() error {
-			files[i] = filepath.Join(dir, o.name)
-			if err := writeFile(files[i], o.write); err != nil {
-				errs[i] = fmt.Errorf("writing %s: %w", files[i], err)
-			}
-			return nil
-		})
+		if o.sbom {
+			sboms = append(sboms, i)
+			continue
+		}
+		g.Go(func() error { write(i); return nil })
 	}
+	g.Go(func() error {
+		for _, i := range sboms {
+			write(i)
+		}
+		return nil
+	})
 	g.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
