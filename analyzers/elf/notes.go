@@ -174,11 +174,10 @@ func (s *state) packers() {
 	for i := range found {
 		found[i] = -1
 	}
-	longest := longestNeedle
 	bp := packerBuffers.Get().(*[]byte)
 	defer packerBuffers.Put(bp)
 	buf := *bp
-	chunk := int64(len(buf) - longest)
+	chunk := int64(len(buf) - longestNeedle)
 	carry := 0
 	for base := int64(0); base < s.size; {
 		if s.ctx.Err() != nil {
@@ -212,7 +211,7 @@ func (s *state) packers() {
 			}
 		}
 		base += int64(n)
-		carry = min(longest-1, len(win))
+		carry = min(longestNeedle-1, len(win))
 		copy(buf, win[len(win)-carry:])
 	}
 	complete := map[string]bool{}
