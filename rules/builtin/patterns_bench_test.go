@@ -125,3 +125,11 @@ func BenchmarkPatterns(b *testing.B) {
 	b.ReportMetric(float64(matched)/1e6/(b.Elapsed().Seconds()/float64(b.N))/float64(cores), "MB/s/core")
 	b.ReportMetric(float64(stopped.Load()), "stopped/op")
 }
+
+// BenchmarkCompile loads and compiles the built-in packs: what every scan pays before
+// it reads a byte, once in kensa and once in its walk worker.
+func BenchmarkCompile(b *testing.B) {
+	for b.Loop() {
+		builtinEngine(b)
+	}
+}

@@ -91,19 +91,13 @@ func foldASCII(re *syntax.Regexp, nocase bool) *syntax.Regexp {
 		return concat(subs...)
 	case syntax.OpCharClass:
 		// Go folds classes under (?i) with Unicode rules; recompute the byte set so
-		// that only ASCII letters fold.
+		// that only ASCII letters fold. Runes above 0xFF are dropped: the text a regex
+		// meets is bytes, or their Latin-1 transcoding, so they never match. (They
+		// would also make compiling the regex slow: printing a class for regexp.Compile
+		// looks up the case folding of every rune it holds.)
 		var set [256]bool
-		var high []rune
 		for i := 0; i+1 < len(re.Rune); i += 2 {
-			lo, hi := re.Rune[i], re.Rune[i+1]
-			if lo > 0xFF {
-				high = append(high, lo, hi)
-				continue
-			}
-			if hi > 0xFF {
-				high = append(high, 0x100, hi)
-				hi = 0xFF
-			}
+			lo, hi := re.Rune[i], min(re.Rune[i+1], 0xFF)
 			for c := lo; c <= hi; c++ {
 				set[c] = true
 			}
@@ -116,20 +110,7 @@ func foldASCII(re *syntax.Regexp, nocase bool) *syntax.Regexp {
 				}
 			}
 		}
-		n := class(&set)
-		if len(high) > 0 {
-			if n.Op == syntax.OpNoMatch {
-				n = &syntax.Regexp{Op: syntax.OpCharClass}
-			}
-			for k := 0; k+1 < len(high); k += 2 {
-				if l := len(n.Rune); l > 0 && n.Rune[l-1]+1 >= high[k] {
-					n.Rune[l-1] = max(n.Rune[l-1], high[k+1])
-					continue
-				}
-				n.Rune = append(n.Rune, high[k], high[k+1])
-			}
-		}
-		return n
+		return class(&set)
 	}
 	if len(re.Sub) > 0 {
 		c := *re
