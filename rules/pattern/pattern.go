@@ -171,7 +171,7 @@ type sub struct {
 	nocase bool   // literal: ASCII case-insensitive compare
 	hex    *hexProg
 	reA    *regexp.Regexp // regex: anchored form
-	prefix *prefixDFA     // regex: whether a match can begin at a start, or nil to attempt every start
+	prefix *lazyPrefix    // regex: whether a match can begin at a start
 	ascii  bool           // regex: no match holds a byte above 0x7F
 	maxLen int            // longest match, capped at the window for regexes
 	atomL  int            // length of this sub's atoms
@@ -381,7 +381,7 @@ func compileRegex(i int, d Def, wide bool) (compiledSub, error) {
 		c.dmax = regexWindow
 	}
 	return compiledSub{
-		sub:   sub{pat: i, kind: Regex, reA: reA, prefix: newPrefixDFA(prog), ascii: matchesASCIIOnly(prog), maxLen: maxLen, atomL: c.l, dmin: c.dmin, dmax: c.dmax},
+		sub:   sub{pat: i, kind: Regex, reA: reA, prefix: &lazyPrefix{prog: prog}, ascii: matchesASCIIOnly(prog), maxLen: maxLen, atomL: c.l, dmin: c.dmin, dmax: c.dmax},
 		atoms: c.atoms,
 	}, nil
 }

@@ -464,6 +464,35 @@ func TestRegexClassesHoldBytesOnly(t *testing.T) {
 	}
 }
 
+// TestPrefixDFABuiltWhenFirstNeeded checks that compiling a regex does not build its
+// prefix DFA (kensa compiles every rule pack's patterns before its walk worker, which
+// matches, compiles them again) and that the first scan verifying the regex does.
+func TestPrefixDFABuiltWhenFirstNeeded(t *testing.T) {
+	set, err := Compile([]Def{{ID: "a", Kind: Regex, Text: `(ab|cd)efgh`}, {ID: "b", Kind: Regex, Text: `xy(z|w)uvw`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range set.subs {
+		if set.subs[i].prefix.dfa != nil {
+			t.Fatalf("sub %d: prefix DFA built at compile time", i)
+		}
+	}
+	data := []byte("-- cdefgh --")
+	m, err := set.Scan(bytes.NewReader(data), int64(len(data)), ScanOptions{MaxMatchesPerPattern: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Patterns) != 1 || m.Patterns[0].ID != "a" || len(m.Patterns[0].Matches) != 1 || m.Patterns[0].Matches[0].Offset != 3 {
+		t.Errorf("matches %+v, want (ab|cd)efgh's at offset 3 only", m.Patterns)
+	}
+	if set.subs[0].prefix.dfa == nil || set.subs[0].prefix.prog != nil {
+		t.Error("the scan that verified (ab|cd)efgh did not build its prefix DFA")
+	}
+	if set.subs[1].prefix.dfa != nil {
+		t.Error("the prefix DFA of xy(z|w)uvw, whose atoms never occurred, was built")
+	}
+}
+
 // maxClassRune is the largest rune any class of re holds.
 func maxClassRune(re *syntax.Regexp) rune {
 	var m rune

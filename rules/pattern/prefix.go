@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // prefixSteps is how many leading bytes of a start a prefixDFA reads at most.
@@ -38,6 +39,28 @@ type prefixDFA struct {
 	class  [256]uint8 // byte → class of bytes no instruction tells apart
 	nclass int
 	trans  []uint8 // state*nclass + class → next state
+}
+
+// lazyPrefix is a regex's prefixDFA, built the first time a scan verifies the regex: a
+// process that compiles rules without scanning with them (kensa, while its walk worker
+// matches) never builds it, nor does a scan for a regex whose atoms never occur.
+type lazyPrefix struct {
+	once sync.Once
+	prog *syntax.Prog
+	dfa  *prefixDFA
+}
+
+// get returns the prefixDFA, or nil when there is none (not a regex, or a regex whose
+// DFA would reject no start).
+func (l *lazyPrefix) get() *prefixDFA {
+	if l == nil {
+		return nil
+	}
+	l.once.Do(func() {
+		l.dfa = newPrefixDFA(l.prog)
+		l.prog = nil
+	})
+	return l.dfa
 }
 
 // newPrefixDFA builds the prefixDFA of prog, or nil when it would reject no start (as

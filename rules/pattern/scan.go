@@ -346,15 +346,16 @@ func equalLit(d, lit []byte, nocase bool) bool {
 func (sc *scanner) verifyRegex(sb *sub, ss *subState, data []byte, base, lo, hi int64) {
 	w := int64(sb.maxLen)
 	dataEnd := base + int64(len(data))
+	pre := sb.prefix.get()
 	try := func(s int64) {
-		if sb.prefix != nil && !sb.prefix.canStart(data, int(s-base)) {
+		if pre != nil && !pre.canStart(data, int(s-base)) {
 			return
 		}
 		if n := sc.regexAt(sb, int(s-base), int(min(s+w, dataEnd)-base)); n >= 0 {
 			sc.record(ss, data, base, s, n)
 		}
 	}
-	if sb.prefix == nil || sb.prefix.few == nil {
+	if pre == nil || pre.few == nil {
 		for s := lo; s <= hi; s++ {
 			sc.work++
 			try(s)
@@ -363,7 +364,7 @@ func (sc *scanner) verifyRegex(sb *sub, ss *subState, data []byte, base, lo, hi 
 	}
 	// A regex that begins with one of a few bytes: the window (thousands of bytes before
 	// an atom when a gap of any length leads to it) is searched for them.
-	few := sb.prefix.few
+	few := pre.few
 	var at [maxFew]int64 // the next offset of each byte at or after s, or hi+1
 	for k := range few {
 		at[k] = lo - 1
