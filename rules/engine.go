@@ -126,6 +126,9 @@ type compiled struct {
 	patternIDs []string
 	noHits     ruleActivation
 	formats    map[string]bool
+	// quietWithoutHits: the condition reads nothing but the rule's patterns and is
+	// false when none of them matched, so a file without a hit needs no evaluation.
+	quietWithoutHits bool
 }
 
 // matchedAny reports whether any of the rule's patterns matched.
@@ -187,6 +190,9 @@ func Compile(packs []*Pack, list []analyzers.Analyzer) (*Engine, error) {
 			}
 		}
 	}
+	for _, c := range e.rules {
+		c.quietWithoutHits = e.quietWithoutHits(c)
+	}
 	e.patternFormats = map[string]bool{}
 	for _, c := range e.rules {
 		if len(c.patterns) > 0 {
@@ -200,6 +206,31 @@ func Compile(packs []*Pack, list []analyzers.Analyzer) (*Engine, error) {
 		return nil, errs
 	}
 	return e, nil
+}
+
+// quietWithoutHits reports whether c's condition reads none of the variables that
+// describe a file (artifact, trust, the analyzers' facts), only its patterns, their
+// counts and offsets, and is false when none of its patterns matched. Most rules are
+// of this kind, and most files match none of their patterns: evaluating them anyway
+// was most of the judging of an image.
+func (e *Engine) quietWithoutHits(c *compiled) bool {
+	if len(c.patterns) == 0 {
+		return false
+	}
+	file := map[string]bool{"artifact": true, "trust": true}
+	for _, a := range e.analyzers {
+		file[a.Name()] = true
+	}
+	for _, r := range c.ast.ReferenceMap() {
+		name, _, _ := strings.Cut(r.Name, ".")
+		if file[name] {
+			return false
+		}
+	}
+	act := c.noHits
+	act.facts = e.zero
+	val, _, err := c.prg.Eval(&act)
+	return err == nil && val == types.False
 }
 
 // schemaType is the struct type of an analyzer's facts.
@@ -411,6 +442,9 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) ([]result.Finding, []e
 			break
 		}
 		if !c.applies(in.Artifact.Format) || c.readsFailed(in.Failed) {
+			continue
+		}
+		if c.quietWithoutHits && !c.matchedAny(in.Hits) {
 			continue
 		}
 		f, err := e.evaluate(ctx, c, in, act)

@@ -425,3 +425,52 @@ func compileOne(t *testing.T, ruleYAML string, names []string, an []analyzers.An
 	}
 	return e
 }
+
+// TestRulesQuietWithoutHits: a condition that reads only its patterns, and is false when
+// none matched, is not evaluated on a file without a hit; one that reads a file's facts,
+// or is true without a hit, still is, and every rule judges as before.
+func TestRulesQuietWithoutHits(t *testing.T) {
+	tests := []struct {
+		cond  string
+		quiet bool
+		bare  bool // fires on a file without hits (PIE, size 100)
+		hit   bool // fires on a file where only a matched, once
+	}{
+		{`a || (b && c)`, true, false, true},
+		{`count.a > 1 || [a, b].exists(p, p) && size(offsets.c) == 0`, true, false, true},
+		{`!a`, false, true, false},
+		{`a || demo.pie`, false, true, true},
+		{`a && !demo.pie`, false, false, false},
+		{`artifact.size > 10 && !b`, false, true, true},
+		{`[1, 2].exists(demo, demo > 1) && !a`, false, true, false},
+	}
+	ctx := context.Background()
+	for _, tc := range tests {
+		e := compileOne(t, `id: x/q
+title: t
+severity: low
+description: d
+applies_to: [any]
+patterns:
+  a: {literal: "alpha"}
+  b: {literal: "bravo"}
+  c: {literal: "charlie"}
+condition: "`+tc.cond+`"
+tests: [{fixture: a, match: true}, {fixture: b, match: false}]
+`, []string{"demo"}, demo)
+		if got := e.rules[0].quietWithoutHits; got != tc.quiet {
+			t.Errorf("%s: quiet without hits %v, want %v", tc.cond, got, tc.quiet)
+		}
+		art := Artifact{Format: "elf", Size: 100}
+		facts := map[string]any{"demo": &DemoFacts{PIE: true}}
+		bare, errs := e.Evaluate(ctx, &Input{Artifact: art, Facts: facts})
+		if len(errs) > 0 || (len(bare) == 1) != tc.bare {
+			t.Errorf("%s, no hits: findings %v, errors %v; want a finding: %v", tc.cond, bare, errs, tc.bare)
+		}
+		hits := map[string]Hits{PatternID("x/q", "a"): {Count: 1, Offsets: []int64{7}, FirstLength: 5}}
+		hit, errs := e.Evaluate(ctx, &Input{Artifact: art, Facts: facts, Hits: hits})
+		if len(errs) > 0 || (len(hit) == 1) != tc.hit {
+			t.Errorf("%s, a matched: findings %v, errors %v; want a finding: %v", tc.cond, hit, errs, tc.hit)
+		}
+	}
+}
