@@ -107,7 +107,11 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 	if art != nil && e.disk == nil && kw == nil {
 		// Keep a copy while the bytes stream past, for the analyzers' random access.
 		sp = w.scratch.newSpool(w.lim, n.Size)
-		defer sp.free()
+		defer func() {
+			if sp != nil { // not handed to analyzeLater
+				sp.free()
+			}
+		}()
 		sinks = append(sinks, sp)
 	}
 	body := io.TeeReader(br, io.MultiWriter(sinks...))
@@ -157,7 +161,7 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 				w.fail(n.Path, result.KindIO, err)
 				return
 			}
-			w.analyzeLater(ctx, n, art, r)
+			w.analyzeLater(ctx, n, art, r, nil, func() { r.Close() })
 			return
 		}
 	case w.store != nil && e.disk != nil:
@@ -168,8 +172,16 @@ func (w *walker) content(ctx context.Context, ac archiveCtx, e entry) {
 			}
 		}
 	}
-	if art != nil {
-		w.analyze(ctx, n, art, ra, sp)
+	switch {
+	case art != nil && sp != nil:
+		// The spooled copy outlives this call: analyse it beside the walk, which goes on
+		// with the next entries meanwhile (and keeps every core busy when only one
+		// layer is left to read).
+		spooled := sp
+		sp = nil
+		w.analyzeLater(ctx, n, art, nil, spooled, spooled.free)
+	case art != nil:
+		w.analyze(ctx, n, art, ra, nil)
 	}
 }
 
@@ -361,9 +373,11 @@ func (w *walker) randomAccess(r io.Reader, disk *os.File, declared int64) (io.Re
 	return w.scratch.spool(r, w.lim, declared)
 }
 
-// analyzeLater runs the analyzers over a kept copy in another goroutine, at most Jobs at
-// a time; Take waits for all of them before it reads the nodes.
-func (w *walker) analyzeLater(ctx context.Context, n *node, art *analyzers.Artifact, r ReadSeekCloser) {
+// analyzeLater runs the analyzers over a kept or spooled copy (ra or sp) in another
+// goroutine, at most Jobs at a time, then calls release; Take waits for all of them
+// before it reads the nodes. The walk waits for a free slot, which bounds the copies
+// alive at once.
+func (w *walker) analyzeLater(ctx context.Context, n *node, art *analyzers.Artifact, ra io.ReaderAt, sp *spoolWriter, release func()) {
 	w.analysisSlots <- struct{}{}
 	w.analyses.Add(1)
 	go func() {
@@ -371,10 +385,10 @@ func (w *walker) analyzeLater(ctx context.Context, n *node, art *analyzers.Artif
 			if v := recover(); v != nil {
 				w.fail(n.Path, result.KindInternal, &panicError{v})
 			}
-			r.Close()
+			release()
 			<-w.analysisSlots
 			w.analyses.Done()
 		}()
-		w.analyze(ctx, n, art, r, nil)
+		w.analyze(ctx, n, art, ra, sp)
 	}()
 }
