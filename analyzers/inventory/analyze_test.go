@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"kensa.dev/kensa/analyzers"
 	"kensa.dev/kensa/internal/fixture"
@@ -216,5 +217,45 @@ func TestSpoolLimit(t *testing.T) {
 	}
 	if _, _, err := sw.reader(); !limits.IsLimit(err) {
 		t.Fatalf("want a limit error, got %v", err)
+	}
+}
+
+// meetAnalyzer waits, on each file, for the analysis of another to begin: it sees two
+// at once only when analyses run beside the walk.
+type meetAnalyzer struct {
+	arrived chan struct{}
+	met     atomic.Int64
+}
+
+func (m *meetAnalyzer) Name() string                   { return "meet" }
+func (m *meetAnalyzer) Schema() any                    { return nil }
+func (m *meetAnalyzer) Wants(*analyzers.Artifact) bool { return true }
+func (m *meetAnalyzer) Analyze(ctx context.Context, a *analyzers.Artifact) (any, error) {
+	select {
+	case m.arrived <- struct{}{}: // the other is waiting
+		m.met.Add(1)
+	case <-m.arrived:
+		m.met.Add(1)
+	case <-time.After(20 * time.Second):
+	}
+	return nil, nil
+}
+
+// TestSpooledFilesAnalysedBesideTheWalk: the members of one tar stream, spooled for the
+// analyzers (no kept copies, as in kensa scan), are analysed while the walk reads on, so
+// that a stream read by one goroutine (one image layer) uses every core.
+func TestSpooledFilesAnalysedBesideTheWalk(t *testing.T) {
+	dir := t.TempDir()
+	tarball := fixture.Tar(fixture.File("one", []byte("first")), fixture.File("two", []byte("second")))
+	if err := os.WriteFile(filepath.Join(dir, "delivery.tar"), tarball, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := &meetAnalyzer{arrived: make(chan struct{})}
+	opts := Options{Limits: limits.Default(), Analyzers: []analyzers.Analyzer{m}, Jobs: 2, Select: func(p string) bool { return strings.Contains(p, "!") }}
+	if _, err := Take(context.Background(), []string{filepath.Join(dir, "delivery.tar")}, opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.met.Load(); got != 2 {
+		t.Errorf("%d of the 2 members were analysed while the other was", got)
 	}
 }
